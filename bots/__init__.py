@@ -1,0 +1,1 @@
+"""Chat: the command grammar, the pipeline, the sinks and message rendering."""

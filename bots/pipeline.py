@@ -1,0 +1,93 @@
+"""Every channel's commands take one path: parse, identify, authorize, audit, enqueue.
+
+The web process (Slack, DingTalk) and the console CLI call submit(); it
+answers at once with either a refusal or an acknowledgement, and the job's
+answer arrives later through the channel's sink.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from bots import grammar, replies
+from bots.commands import Command
+from bots.message import Message
+from core import audit, logs, metrics
+from core.runtime import Runtime
+from jobs import commands as command_jobs
+from jobs.queues import enqueue
+from rules import policy
+
+log = logging.getLogger("dockyard.pipeline")
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    """A command as a channel received it."""
+
+    channel: str  # console | slack | dingtalk
+    chat_id: str  # the sender's id on that channel
+    text: str
+    reply_to: dict = field(default_factory=dict)  # the sink's address for the answer
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The immediate answer: accepted (with the job id) or refused with a message."""
+
+    accepted: bool
+    message: Message
+    job_id: str | None = None
+    command: Command | None = None
+
+
+def _catalog_error(rt: Runtime, command: Command) -> str | None:
+    name = getattr(command, "service", None)
+    if name is None:
+        return None
+    service = rt.rules.service(name)
+    if service is None:
+        known = ", ".join(sorted(rt.rules.catalog.services))
+        return f"service {name!r} is not in the catalog (known: {known})"
+    env = getattr(command, "env", None)
+    if env and env not in service.environments:
+        return f"{name} has no {env} environment (it has {', '.join(service.environments)})"
+    return None
+
+
+def submit(rt: Runtime, request: ChatRequest) -> Outcome:
+    """Run a chat command through parse → identity → policy → audit → RQ."""
+    if not logs.request_id.get():
+        logs.request_id.set(logs.new_request_id())
+    who = policy.resolve(rt.rules, request.channel, request.chat_id)
+
+    def refuse(result: str, text: str, verb: str, target: str = "") -> Outcome:
+        metrics.inc(rt.redis, "dockyard_commands", verb=verb, result=result)
+        audit.record(rt.redis, audit.Entry(who.user if who.known else f"?{who.chat_id}", request.channel,
+                                           request.text[:200], target, result, logs.request_id.get()))
+        log.info("command %s: %s", result, text.splitlines()[0])
+        return Outcome(False, replies.error_message(text))
+
+    try:
+        command = grammar.parse(request.text)
+    except grammar.CommandError as exc:
+        return refuse("invalid", str(exc), "invalid")
+    problem = _catalog_error(rt, command)
+    if problem:
+        return refuse("invalid", problem, command.verb, command.target or "")
+    decision = policy.check(rt.rules, who, command.action, getattr(command, "service", None),
+                            getattr(command, "env", None))
+    if not decision.allowed:
+        return refuse("refused", decision.reason, command.verb, command.target or "")
+    if not command_jobs.runs(command):
+        return refuse("unavailable", f"/{command.verb} is understood and you may run it, but this Dockyard "
+                                     f"has no {command.verb} job yet; nothing was changed", command.verb,
+                      command.target or "")
+    job = enqueue(rt.redis, rt.settings, "commands", "jobs.commands.run", command.verb,
+                  command=command.to_dict(), who={"user": who.user, "channel": who.channel},
+                  reply_to=request.reply_to, text=request.text[:200])
+    metrics.inc(rt.redis, "dockyard_commands", verb=command.verb, result="accepted")
+    audit.record(rt.redis, audit.Entry(who.user, request.channel, request.text[:200], command.target or "",
+                                       "accepted", logs.request_id.get()))
+    return Outcome(True, Message(title=f"on it: {request.text.strip()[:80]}", ephemeral=True), job.id, command)

@@ -1,0 +1,1 @@
+"""Process plumbing shared by every Dockyard process: config, Redis, audit, metrics, logs."""

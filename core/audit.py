@@ -1,0 +1,49 @@
+"""The audit trail: every accepted command and webhook, in a capped Redis stream."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+
+from redis import Redis
+
+STREAM = "dockyard:audit"
+MAX_ENTRIES = 100_000  # about a month for a busy platform; trimmed approximately
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the audit trail."""
+
+    who: str
+    channel: str
+    command: str
+    target: str
+    result: str
+    request_id: str = ""
+    time: float = 0.0
+
+
+def record(redis: Redis, entry: Entry) -> str:
+    """Append an entry; returns its stream id."""
+    fields = {k: str(v) for k, v in asdict(entry).items()}
+    fields["time"] = str(entry.time or time.time())
+    return redis.xadd(STREAM, fields, maxlen=MAX_ENTRIES, approximate=True).decode()
+
+
+def since(redis: Redis, seconds: float, limit: int = 1000) -> list[Entry]:
+    """Entries from the last `seconds`, oldest first."""
+    start_ms = int((time.time() - seconds) * 1000)
+    rows = redis.xrange(STREAM, min=f"{start_ms}-0", max="+", count=limit)
+    entries = []
+    for _id, raw in rows:
+        data = {k.decode(): v.decode() for k, v in raw.items()}
+        data["time"] = float(data.get("time") or 0)
+        entries.append(Entry(**{k: data.get(k, "") for k in Entry.__dataclass_fields__}))
+    return entries
+
+
+def format_entry(entry: Entry) -> str:
+    """One audit line for a terminal."""
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.time))
+    return f"{when}  {entry.channel:<9} {entry.who:<10} {entry.result:<9} {entry.target:<10} {entry.command}"

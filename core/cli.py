@@ -1,0 +1,152 @@
+"""`./dockyard`: the console chat channel, audit trail, worker and local cluster."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import uuid
+
+from core.config import ConfigError
+from rules import RulesError
+
+DURATION = re.compile(r"^(\d+)([smhd])$")
+
+
+def _seconds(text: str) -> int:
+    match = DURATION.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 30m, 1h or 7d")
+    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    """Send one command through the pipeline as a console user and print the answer."""
+    from bots.pipeline import ChatRequest, submit
+    from bots.render import to_text
+    from bots.sinks.console import wait_replies
+    from core import runtime
+
+    rt = runtime.get()
+    conversation = uuid.uuid4().hex
+    outcome = submit(rt, ChatRequest("console", args.as_user, args.text,
+                                     {"sink": "console", "conversation": conversation}))
+    if not outcome.accepted:
+        print(to_text(outcome.message))
+        return 1
+    replies = wait_replies(rt.redis, conversation, args.timeout)
+    if not replies:
+        print(f"no answer within {args.timeout:.0f}s: job {outcome.job_id} is queued; is a worker running? "
+              f"(make run starts one)", file=sys.stderr)
+        return 2
+    for reply in replies:
+        print(reply["text"])
+    return 0 if all(r["message"]["severity"] not in ("error",) for r in replies) else 1
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Print the audit trail."""
+    from core import audit, runtime
+
+    for entry in audit.since(runtime.get().redis, args.since, args.limit):
+        print(audit.format_entry(entry))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Run an RQ worker on the named queues, with the scheduler that runs retries."""
+    from core import logs, runtime
+    from jobs.queues import QUEUES
+    from jobs.worker import DockyardWorker
+
+    rt = runtime.get()
+    logs.setup(rt.settings.log_level, "worker")
+    queues = args.queues.split(",") if args.queues else list(QUEUES)
+    unknown = set(queues) - set(QUEUES)
+    if unknown:
+        print(f"unknown queue(s) {', '.join(sorted(unknown))}; known: {', '.join(QUEUES)}", file=sys.stderr)
+        return 2
+    worker = DockyardWorker(queues, connection=rt.redis)
+    worker.work(with_scheduler=True, burst=args.burst)
+    return 0
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    """Validate the rules directory."""
+    from core import runtime
+
+    rt = runtime.get()
+    print(f"{rt.settings.rules_dir}: {len(rt.rules.catalog.services)} services, "
+          f"{len(rt.rules.catalog.teams)} teams, {len(rt.rules.policy.users)} users: ok")
+    return 0
+
+
+def cmd_requeue(args: argparse.Namespace) -> int:
+    """Put a failed job back on its queue."""
+    from rq.job import Job
+    from rq.exceptions import NoSuchJobError
+
+    from core import runtime
+
+    redis = runtime.get().redis
+    try:
+        job = Job.fetch(args.job_id, connection=redis)
+    except NoSuchJobError:
+        print(f"no job {args.job_id}", file=sys.stderr)
+        return 1
+    job.requeue()
+    print(f"requeued {job.id} on {job.origin}")
+    return 0
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    """Start, stop or describe the local control plane."""
+    from deploy.local import cluster
+
+    return cluster.main(args.action)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dockyard", description="ChatOps delivery for Kubernetes.")
+    sub = p.add_subparsers(dest="command", required=True)
+    chat = sub.add_parser("chat", help="send a chat command as a console user")
+    chat.add_argument("--as", dest="as_user", required=True, help="a user name from rules/policy.yaml")
+    chat.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the answer")
+    chat.add_argument("text", help='the command, e.g. "/status web"')
+    chat.set_defaults(func=cmd_chat)
+    aud = sub.add_parser("audit", help="print the audit trail")
+    aud.add_argument("--since", type=_seconds, default=3600, help="how far back, e.g. 1h (default) or 7d")
+    aud.add_argument("--limit", type=int, default=1000)
+    aud.set_defaults(func=cmd_audit)
+    work = sub.add_parser("worker", help="run an RQ worker")
+    work.add_argument("--queues", default="", help="comma-separated (default: all)")
+    work.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    work.set_defaults(func=cmd_worker)
+    rules = sub.add_parser("rules", help="validate the rules directory (DOCKYARD_RULES_DIR)")
+    rules.add_argument("action", choices=["check"])
+    rules.set_defaults(func=cmd_rules)
+    jobs = sub.add_parser("jobs", help="manage jobs")
+    jobs.add_argument("action", choices=["requeue"])
+    jobs.add_argument("job_id")
+    jobs.set_defaults(func=cmd_requeue)
+    cl = sub.add_parser("cluster", help="the local Kubernetes control plane")
+    cl.add_argument("action", choices=["up", "down", "status", "env"])
+    cl.set_defaults(func=cmd_cluster)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ConfigError, RulesError) as exc:
+        print(f"dockyard: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

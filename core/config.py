@@ -1,0 +1,113 @@
+"""Settings from the environment, validated once at start-up (12-factor).
+
+Every error names the variable and says what a good value looks like. Secret
+values are pydantic SecretStr: they print as '**********' in logs and errors.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """A bad environment variable; the message names it."""
+
+
+class Settings(BaseModel):
+    """Everything Dockyard reads from the environment."""
+
+    model_config = ConfigDict(frozen=True)
+
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    rules_dir: Path = ROOT / "rules"
+    kubeconfig: Path | None = None
+    port: int = 8080
+    log_level: str = "INFO"
+    public_url: str = "http://127.0.0.1:8080"
+    job_retries: int = 3
+    job_backoff: tuple[int, ...] = (10, 30, 90)
+    slack_signing_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    dingtalk_app_secret: SecretStr | None = None
+    dingtalk_robot_secret: SecretStr | None = None
+    gitlab_url: str | None = None
+    gitlab_token: SecretStr | None = None
+    gitlab_webhook_token: SecretStr | None = None
+    alertmanager_url: str | None = None
+    alertmanager_webhook_token: SecretStr | None = None
+    prometheus_url: str | None = None
+
+
+def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in schemes or not parsed.hostname:
+        raise ConfigError(f"{name}={_shown(value)} is not a {' or '.join(schemes)} URL "
+                          f"(like {schemes[0]}://127.0.0.1{':6379/0' if schemes[0] == 'redis' else ''})")
+    return value
+
+
+def _shown(value: str) -> str:
+    """A URL with any password replaced, safe for an error message."""
+    parsed = urlparse(value)
+    if parsed.password:
+        return value.replace(f":{parsed.password}@", ":***@")
+    return repr(value)
+
+
+def _int(name: str, value: str, low: int, high: int) -> int:
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ConfigError(f"{name}={value!r} must be a whole number {low}–{high}")
+    return int(value)
+
+
+def from_env(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate Settings from the environment (or a given mapping)."""
+    env = os.environ if env is None else env
+    get = lambda name: (env.get(name) or "").strip() or None  # noqa: E731
+    values: dict = {}
+    if get("DOCKYARD_REDIS_URL"):
+        values["redis_url"] = _url("DOCKYARD_REDIS_URL", get("DOCKYARD_REDIS_URL"), ("redis", "rediss", "unix"))
+    if get("DOCKYARD_RULES_DIR"):
+        rules_dir = Path(get("DOCKYARD_RULES_DIR"))
+        if not rules_dir.is_absolute():
+            rules_dir = (Path.cwd() / rules_dir).resolve()
+        if not rules_dir.is_dir():
+            raise ConfigError(f"DOCKYARD_RULES_DIR={str(rules_dir)!r} is not a directory "
+                              f"(it should hold catalog.yaml, routing.yaml and policy.yaml)")
+        values["rules_dir"] = rules_dir
+    if get("KUBECONFIG"):
+        kubeconfig = Path(get("KUBECONFIG").split(os.pathsep)[0])
+        if not kubeconfig.is_file():
+            raise ConfigError(f"KUBECONFIG={str(kubeconfig)!r} does not exist; unset it to run without a "
+                              f"cluster, or run ./dockyard cluster up")
+        values["kubeconfig"] = kubeconfig
+    if get("PORT"):
+        values["port"] = _int("PORT", get("PORT"), 1, 65535)
+    if get("DOCKYARD_LOG_LEVEL"):
+        level = get("DOCKYARD_LOG_LEVEL").upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ConfigError(f"DOCKYARD_LOG_LEVEL={level!r} must be DEBUG, INFO, WARNING or ERROR")
+        values["log_level"] = level
+    if get("DOCKYARD_PUBLIC_URL"):
+        values["public_url"] = _url("DOCKYARD_PUBLIC_URL", get("DOCKYARD_PUBLIC_URL"), ("http", "https"))
+    if get("DOCKYARD_JOB_RETRIES"):
+        values["job_retries"] = _int("DOCKYARD_JOB_RETRIES", get("DOCKYARD_JOB_RETRIES"), 0, 20)
+    if get("DOCKYARD_JOB_BACKOFF"):
+        parts = get("DOCKYARD_JOB_BACKOFF").split(",")
+        values["job_backoff"] = tuple(_int("DOCKYARD_JOB_BACKOFF", p.strip(), 0, 3600) for p in parts)
+    for name in ("SLACK_API_URL", "GITLAB_URL", "ALERTMANAGER_URL", "PROMETHEUS_URL"):
+        if get(name):
+            values[name.lower()] = _url(name, get(name), ("http", "https"))
+    for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "DINGTALK_APP_SECRET", "DINGTALK_ROBOT_SECRET",
+                 "GITLAB_TOKEN", "GITLAB_WEBHOOK_TOKEN", "ALERTMANAGER_WEBHOOK_TOKEN"):
+        if get(name):
+            values[name.lower()] = SecretStr(get(name))
+    return Settings(**values)

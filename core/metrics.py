@@ -1,0 +1,89 @@
+"""Prometheus metrics kept in Redis, so every process adds to the same numbers.
+
+The web process runs several gunicorn workers and the RQ workers are other
+processes (on other hosts when scaled out); in-process counters would give a
+different answer on every scrape. A counter is a Redis hash field; /metrics
+reads them all back through one custom collector.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.registry import Collector
+from redis import Redis
+
+KEY = "dockyard:metrics"
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900)
+
+COUNTERS = {
+    "dockyard_http_requests": ("HTTP requests by endpoint and status", ("endpoint", "method", "status")),
+    "dockyard_jobs_enqueued": ("RQ jobs enqueued, by kind", ("kind",)),
+    "dockyard_jobs_finished": ("RQ jobs finished, by kind", ("kind",)),
+    "dockyard_jobs_failed": ("RQ job attempts that raised, by kind and whether retried", ("kind", "final")),
+    "dockyard_notifications_sent": ("chat messages delivered, by sink", ("sink",)),
+    "dockyard_notifications_failed": ("chat messages that failed to deliver, by sink", ("sink",)),
+    "dockyard_commands": ("chat commands by verb and result", ("verb", "result")),
+}
+HISTOGRAMS = {"dockyard_job_duration_seconds": ("RQ job run time, by kind", ("kind",))}
+
+
+def _field(name: str, labels: dict[str, str]) -> str:
+    return json.dumps([name, sorted(labels.items())], separators=(",", ":"))
+
+
+def inc(redis: Redis, name: str, amount: float = 1, **labels: str) -> None:
+    """Add to a counter."""
+    if name not in COUNTERS:
+        raise KeyError(f"unknown counter {name}")
+    redis.hincrbyfloat(KEY, _field(name, labels), amount)
+
+
+def observe(redis: Redis, name: str, value: float, **labels: str) -> None:
+    """Record one observation in a histogram (cumulative buckets, sum, count)."""
+    if name not in HISTOGRAMS:
+        raise KeyError(f"unknown histogram {name}")
+    pipe = redis.pipeline(transaction=False)
+    for bound in BUCKETS:
+        if value <= bound:
+            pipe.hincrbyfloat(KEY, _field(name + ":bucket", {**labels, "le": str(bound)}), 1)
+    pipe.hincrbyfloat(KEY, _field(name + ":bucket", {**labels, "le": "+Inf"}), 1)
+    pipe.hincrbyfloat(KEY, _field(name + ":sum", labels), value)
+    pipe.hincrbyfloat(KEY, _field(name + ":count", labels), 1)
+    pipe.execute()
+
+
+class RedisCollector(Collector):
+    """Reads every counter and histogram back from Redis at scrape time."""
+
+    def __init__(self, redis: Redis):
+        self.redis = redis
+
+    def collect(self) -> Iterator:
+        raw = self.redis.hgetall(KEY)
+        values: dict[str, list[tuple[dict[str, str], float]]] = {}
+        for field, value in raw.items():
+            name, labels = json.loads(field)
+            values.setdefault(name, []).append((dict(labels), float(value)))
+        for name, (doc, label_names) in COUNTERS.items():
+            family = CounterMetricFamily(name, doc, labels=label_names)
+            for labels, value in values.get(name, []):
+                family.add_metric([labels.get(n, "") for n in label_names], value)
+            yield family
+        for name, (doc, label_names) in HISTOGRAMS.items():
+            family = HistogramMetricFamily(name, doc, labels=label_names)
+            series: dict[tuple, dict] = {}
+            for labels, value in values.get(name + ":bucket", []):
+                key = tuple(labels.get(n, "") for n in label_names)
+                series.setdefault(key, {"buckets": {}, "sum": 0.0})["buckets"][labels["le"]] = value
+            for labels, value in values.get(name + ":sum", []):
+                key = tuple(labels.get(n, "") for n in label_names)
+                series.setdefault(key, {"buckets": {}, "sum": 0.0})["sum"] = value
+            for key, data in series.items():
+                bounds = [str(b) for b in BUCKETS] + ["+Inf"]
+                # observe() already counts cumulatively; a missing bucket had no observation.
+                buckets = [(b, data["buckets"].get(b, 0.0)) for b in bounds]
+                family.add_metric(list(key), buckets, data["sum"])
+            yield family

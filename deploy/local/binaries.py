@@ -1,0 +1,218 @@
+"""Provide the control-plane binaries: found, or built from the Go module proxy.
+
+Stdlib only: it runs before the virtualenv exists (`make test` on a clean
+machine calls it first). Usage:
+
+    python3 deploy/local/binaries.py ensure   # prints the bin directory
+    python3 deploy/local/binaries.py check    # exit 1 if anything is missing
+
+Lookup order: $DOCKYARD_K8S_BIN, then the versioned cache directory
+($DOCKYARD_CACHE or ~/.cache/dockyard), then a build into that cache. Every
+binary found is checked with --version, so a stale cache is rebuilt, not used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+K8S_TOOLS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl")
+ALL_TOOLS = K8S_TOOLS + ("etcd", "kwok")
+
+
+def versions() -> dict[str, str]:
+    """The pinned versions from versions.env."""
+    pins: dict[str, str] = {}
+    for line in (HERE / "versions.env").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            pins[key.strip()] = value.strip()
+    return pins
+
+
+def cache_dir(pins: dict[str, str]) -> Path:
+    """Where built binaries live, keyed by every pinned version."""
+    root = Path(os.environ.get("DOCKYARD_CACHE") or Path.home() / ".cache" / "dockyard")
+    key = f"k8s-{pins['K8S_VERSION']}_etcd-{pins['ETCD_VERSION']}_kwok-{pins['KWOK_VERSION']}"
+    return root / key / "bin"
+
+
+def expected_version(tool: str, pins: dict[str, str]) -> str:
+    """The version string `tool --version` must contain."""
+    if tool == "etcd":
+        return pins["ETCD_VERSION"].lstrip("v")
+    if tool == "kwok":
+        return pins["KWOK_VERSION"]
+    return pins["K8S_VERSION"]
+
+
+def reported_version(path: Path, tool: str) -> str:
+    """What the binary says about its own version ('' when it won't run)."""
+    args = [str(path), "version", "--client"] if tool == "kubectl" else [str(path), "--version"]
+    try:
+        out = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return out.stdout + out.stderr
+
+
+def missing_in(bin_dir: Path, pins: dict[str, str]) -> list[str]:
+    """Tools absent from bin_dir or reporting another version."""
+    missing = []
+    for tool in ALL_TOOLS:
+        path = bin_dir / tool
+        if not path.is_file() or expected_version(tool, pins) not in reported_version(path, tool):
+            missing.append(tool)
+    return missing
+
+
+class StepFailed(RuntimeError):
+    """A build step failed; the message names the step and how to rerun it."""
+
+
+def run_step(step: str, cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
+    """Run one build step, failing with the step's name and the rerun command."""
+    print(f"[binaries] {step}: {' '.join(cmd)}", file=sys.stderr, flush=True)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
+        raise StepFailed(
+            f"step '{step}' failed (exit {proc.returncode}).\n{tail}\n"
+            f"rerun: cd {cwd} && {' '.join(cmd)}\n"
+            f"or the whole build: python3 deploy/local/binaries.py ensure"
+        )
+    return proc.stdout
+
+
+def go_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(CGO_ENABLED="0", GOTOOLCHAIN="local", GOFLAGS="-mod=mod")
+    env.setdefault("GOPATH", str(Path.home() / "go"))
+    return env
+
+
+def build_kubernetes(pins: dict[str, str], out: Path, work: Path) -> None:
+    """Build the four Kubernetes binaries in one `go build` from a scratch module."""
+    version = pins["K8S_VERSION"]
+    staging = "v0." + version.split(".", 1)[1]  # v1.36.3 -> v0.36.3
+    env = go_env()
+    mod = work / "k8s"
+    mod.mkdir(parents=True, exist_ok=True)
+    run_step("k8s: init scratch module", ["go", "mod", "init", "dockyard.local/k8sbuild"], mod, env)
+    info = json.loads(run_step("k8s: download go.mod",
+                               ["go", "mod", "download", "-json", f"k8s.io/kubernetes@{version}"], mod, env))
+    upstream = json.loads(run_step("k8s: read go.mod", ["go", "mod", "edit", "-json", info["GoMod"]], mod, env))
+    # Upstream replaces every staging module with ./staging/src/...; we point
+    # them at the published module of the matching version instead.
+    edits = [f"-replace={r['Old']['Path']}={r['Old']['Path']}@{staging}"
+             for r in upstream.get("Replace") or [] if r["New"]["Path"].startswith("./staging/")]
+    edits += [f"-godebug={g['Key']}={g['Value']}" for g in upstream.get("Godebug") or []]
+    go_line = upstream.get("Go") or "1.26.0"
+    run_step("k8s: pin staging modules", ["go", "mod", "edit", f"-go={go_line}", *edits], mod, env)
+    pkgs = [f"k8s.io/kubernetes/cmd/{tool}" for tool in K8S_TOOLS]
+    run_step("k8s: require kubernetes", ["go", "get", f"k8s.io/kubernetes@{version}", *pkgs], mod, env)
+    major, minor = version.lstrip("v").split(".")[:2]
+    pkg = "k8s.io/component-base/version"
+    ldflags = " ".join([
+        "-s -w",
+        f"-X {pkg}.gitVersion={version}", f"-X {pkg}.gitMajor={major}", f"-X {pkg}.gitMinor={minor}",
+        f"-X {pkg}.gitTreeState=clean", f"-X {pkg}.buildDate={time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}",
+        f"-X k8s.io/client-go/pkg/version.gitVersion={version}",
+    ])
+    run_step("k8s: build", ["go", "build", "-p", "2", "-trimpath", "-ldflags", ldflags, "-o", str(out), *pkgs],
+             mod, env)
+
+
+def build_etcd(pins: dict[str, str], out: Path, work: Path) -> None:
+    """Build etcd from a scratch module (its go.mod has replaces, so no go install)."""
+    version = pins["ETCD_VERSION"]
+    env = go_env()
+    mod = work / "etcd"
+    mod.mkdir(parents=True, exist_ok=True)
+    run_step("etcd: init scratch module", ["go", "mod", "init", "dockyard.local/etcdbuild"], mod, env)
+    run_step("etcd: require server", ["go", "get", f"go.etcd.io/etcd/server/v3@{version}"], mod, env)
+    ldflags = f"-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=dockyard"
+    run_step("etcd: build", ["go", "build", "-trimpath", "-ldflags", ldflags, "-o", str(out / "etcd"),
+                             "go.etcd.io/etcd/server/v3"], mod, env)
+
+
+def build_kwok(pins: dict[str, str], out: Path, work: Path) -> None:
+    """Install kwok with plain `go install` (its module has no replaces)."""
+    env = go_env()
+    env["GOBIN"] = str(out)
+    env.pop("GOFLAGS", None)
+    version = pins["KWOK_VERSION"]
+    run_step("kwok: install", ["go", "install", "-trimpath", "-ldflags", "-s -w",
+                               f"sigs.k8s.io/kwok/cmd/kwok@{version}"], work, env)
+    stages = out.parent / "kwok-stages"
+    run_step("kwok: download module", ["go", "mod", "download", "-json", f"sigs.k8s.io/kwok@{version}"], work, env)
+    src = Path(env["GOPATH"].split(os.pathsep)[0]) / "pkg" / "mod" / f"sigs.k8s.io/kwok@{version}" / "kustomize" / "stage"
+    if stages.exists():
+        shutil.rmtree(stages)
+    shutil.copytree(src, stages)
+    for path in stages.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
+BUILDERS = {"kubernetes": (K8S_TOOLS, build_kubernetes), "etcd": (("etcd",), build_etcd),
+            "kwok": (("kwok",), build_kwok)}
+
+
+def ensure() -> Path:
+    """Return a directory holding every pinned binary, building what is missing."""
+    pins = versions()
+    override = os.environ.get("DOCKYARD_K8S_BIN")
+    if override:
+        missing = missing_in(Path(override), pins)
+        if missing:
+            raise StepFailed(f"DOCKYARD_K8S_BIN={override} lacks {', '.join(missing)} at the pinned "
+                             f"versions ({HERE / 'versions.env'}); unset it to build them")
+        return Path(override)
+    out = cache_dir(pins)
+    out.mkdir(parents=True, exist_ok=True)
+    missing = missing_in(out, pins)
+    if missing and shutil.which("go") is None:
+        raise StepFailed("step 'find go' failed: Go is needed to build " + ", ".join(missing))
+    for name, (tools, build) in BUILDERS.items():
+        if any(tool in missing for tool in tools):
+            started = time.monotonic()
+            with tempfile.TemporaryDirectory(prefix=f"dockyard-{name}-") as work:
+                build(pins, out, Path(work))
+            print(f"[binaries] built {name} in {time.monotonic() - started:.0f}s", file=sys.stderr)
+    still = missing_in(out, pins)
+    if still:
+        raise StepFailed(f"step 'check --version' failed for {', '.join(still)} in {out}")
+    return out
+
+
+def main(argv: list[str]) -> int:
+    cmd = argv[1] if len(argv) > 1 else "ensure"
+    try:
+        if cmd == "ensure":
+            print(ensure())
+        elif cmd == "check":
+            pins = versions()
+            where = Path(os.environ.get("DOCKYARD_K8S_BIN") or cache_dir(pins))
+            missing = missing_in(where, pins)
+            print(f"{where}: " + (f"missing {', '.join(missing)}" if missing else "complete"))
+            return 1 if missing else 0
+        else:
+            print(f"usage: {argv[0]} ensure|check", file=sys.stderr)
+            return 2
+    except StepFailed as exc:
+        print(f"[binaries] {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

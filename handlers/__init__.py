@@ -1,0 +1,1 @@
+"""Inbound HTTP: one module per source; each authenticates, validates, dedupes, enqueues."""

@@ -1,0 +1,32 @@
+"""Deliver a message to where a command came from, once, whatever the retries."""
+
+from __future__ import annotations
+
+import logging
+
+from bots.message import Message
+from bots.sinks import SinkError, get_sink
+from core import metrics, runtime
+
+log = logging.getLogger("dockyard.notify")
+DEDUPE_TTL = 86400
+
+
+def deliver(reply_to: dict, message: Message, dedupe_key: str | None = None) -> str | None:
+    """Post `message` to reply_to's sink; with a dedupe_key, a retried job doesn't post twice."""
+    redis = runtime.get().redis
+    sink_name = reply_to.get("sink", "console")
+    if dedupe_key:
+        key = f"dockyard:delivered:{dedupe_key}"
+        seen = redis.get(key)
+        if seen is not None:
+            return seen.decode()
+    try:
+        ref = get_sink(sink_name).post(reply_to, message)
+    except SinkError:
+        metrics.inc(redis, "dockyard_notifications_failed", sink=sink_name)
+        raise
+    metrics.inc(redis, "dockyard_notifications_sent", sink=sink_name)
+    if dedupe_key:
+        redis.set(f"dockyard:delivered:{dedupe_key}", ref, ex=DEDUPE_TTL)
+    return ref

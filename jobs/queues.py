@@ -1,0 +1,32 @@
+"""Where jobs go and how they are enqueued: queues, retry policy, request id, metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis import Redis
+from rq import Callback, Queue, Retry
+
+from core import logs, metrics
+from core.config import Settings
+
+QUEUES = ("commands", "rollouts", "builds", "notify")
+DEFAULT_TIMEOUT = 600
+
+
+def enqueue(redis: Redis, settings: Settings, queue: str, func: str, kind: str, *,
+            job_id: str | None = None, timeout: int = DEFAULT_TIMEOUT, **kwargs: Any):
+    """Enqueue `func` (dotted path) with the platform's retry policy and failure report."""
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}")
+    retry = None
+    if settings.job_retries:
+        retry = Retry(max=settings.job_retries, interval=list(settings.job_backoff))
+    job = Queue(queue, connection=redis).enqueue(
+        func, kwargs=kwargs, job_id=job_id, retry=retry, job_timeout=timeout,
+        meta={"request_id": logs.request_id.get(), "kind": kind},
+        on_failure=Callback("jobs.reporting.on_failure"),
+        result_ttl=86400, failure_ttl=7 * 86400,
+    )
+    metrics.inc(redis, "dockyard_jobs_enqueued", kind=kind)
+    return job

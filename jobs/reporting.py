@@ -1,0 +1,39 @@
+"""What happens when a job raises: retry with backoff, and after the last try, say so in chat."""
+
+from __future__ import annotations
+
+import logging
+
+from rq.job import Job
+
+from bots.message import Message
+from core import metrics
+from jobs.errors import PermanentError
+
+log = logging.getLogger("dockyard.jobs")
+
+
+def on_failure(job: Job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ failure callback: runs on every failed attempt, before RQ decides to retry."""
+    kind = job.meta.get("kind", job.func_name)
+    if isinstance(exc_value, PermanentError):
+        job.retries_left = 0  # nothing a retry could fix
+    final = not job.retries_left
+    metrics.inc(connection, "dockyard_jobs_failed", kind=kind, final=str(final).lower())
+    if not final:
+        log.warning("job %s (%s) failed, %s retries left: %s", job.id, kind, job.retries_left, exc_value)
+        return
+    log.error("job %s (%s) failed for good: %s", job.id, kind, exc_value)
+    reply_to = (job.kwargs or {}).get("reply_to")
+    if not reply_to:
+        return
+    from jobs.notify import deliver
+
+    reason = str(exc_value) or exc_type.__name__
+    tries = "" if isinstance(exc_value, PermanentError) else f" after {job.meta.get('tries', 1)} attempts"
+    deliver(reply_to, Message(
+        title=f"{job.meta.get('command_text') or kind} failed{tries}",
+        severity="error",
+        lines=(reason, f"job {job.id} is kept in the failed registry for 7 days; requeue it with "
+                       f"./dockyard jobs requeue {job.id}"),
+    ), dedupe_key=f"failed:{job.id}")

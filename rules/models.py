@@ -1,0 +1,179 @@
+"""Typed models of the rules YAML: catalog, routing and policy."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
+LANGUAGES = ("java-maven", "java-gradle", "go", "python", "node", "php", "static")
+ENVIRONMENTS = ("test", "prod")
+RESOURCE_PRESET = re.compile(r"^(\d+(?:\.\d+)?)C(\d+)G$")
+
+
+class Strict(BaseModel):
+    """Base for rule models: unknown keys are errors, so typos surface at start-up."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Environment(Strict):
+    """One environment a service runs in."""
+
+    namespace: str
+    replicas: int = Field(2, ge=0, le=200)
+    resources: str = "1C1G"
+    approval: Literal["none", "required"] = "none"
+    node_class: str = "general"
+    min_ready: int = Field(1, ge=0)
+
+    @field_validator("resources")
+    @classmethod
+    def _preset(cls, value: str) -> str:
+        if not RESOURCE_PRESET.match(value):
+            raise ValueError(f"resource preset {value!r} is not like 1C1G or 0.5C2G (cores C, GiB G)")
+        return value
+
+    @field_validator("namespace")
+    @classmethod
+    def _namespace(cls, value: str) -> str:
+        if not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", value):
+            raise ValueError(f"namespace {value!r} is not a valid Kubernetes namespace name")
+        return value
+
+
+class Service(Strict):
+    """One deployable service in the catalog."""
+
+    team: str
+    language: Literal[LANGUAGES]  # type: ignore[valid-type]
+    git: str
+    port: int = Field(8080, ge=1, le=65535)
+    app_type: Literal["http", "rpc"] = "http"
+    health_path: str = "/healthz"
+    branches: list[str] = ["main"]
+    auto_deploy: Literal["test", "none"] = "none"
+    environments: dict[str, Environment]
+    channel: str | None = None  # routing channel name; the team's channel when unset
+
+    @field_validator("environments")
+    @classmethod
+    def _known_envs(cls, value: dict[str, Environment]) -> dict[str, Environment]:
+        unknown = set(value) - set(ENVIRONMENTS)
+        if unknown:
+            raise ValueError(f"unknown environment {sorted(unknown)[0]!r}; use one of {', '.join(ENVIRONMENTS)}")
+        if not value:
+            raise ValueError("a service needs at least one environment")
+        return value
+
+
+class Team(Strict):
+    """A team owns services and has a default channel."""
+
+    channel: str
+
+
+class Catalog(Strict):
+    """catalog.yaml: teams and the services they own."""
+
+    teams: dict[str, Team]
+    services: dict[str, Service]
+
+    @model_validator(mode="after")
+    def _references(self) -> "Catalog":
+        for name, svc in self.services.items():
+            if not SERVICE_NAME.match(name):
+                raise ValueError(f"service name {name!r} must be lowercase letters, digits and '-'")
+            if svc.team not in self.teams:
+                raise ValueError(f"service {name!r} names team {svc.team!r}, which is not under teams:")
+        return self
+
+
+class Channel(Strict):
+    """Where a message can be delivered: a sink plus its address."""
+
+    sink: Literal["console", "slack", "dingtalk"]
+    channel: str | None = None  # slack channel id or name
+    robot: str | None = None  # dingtalk robot name
+
+    @model_validator(mode="after")
+    def _address(self) -> "Channel":
+        if self.sink == "slack" and not self.channel:
+            raise ValueError("a slack channel needs `channel:` (an id like C0123 or #name)")
+        if self.sink == "dingtalk" and not self.robot:
+            raise ValueError("a dingtalk channel needs `robot:` (a name from DINGTALK_ROBOT_WEBHOOK)")
+        return self
+
+
+class Route(Strict):
+    """Send events whose labels match every key here to these channels."""
+
+    match: dict[str, str] = {}
+    to: list[str]
+    stop: bool = True
+
+
+class Routing(Strict):
+    """routing.yaml: named channels and label-matching routes, first match wins."""
+
+    channels: dict[str, Channel]
+    routes: list[Route] = []
+    default: list[str]
+
+    @model_validator(mode="after")
+    def _references(self) -> "Routing":
+        names = [n for r in self.routes for n in r.to] + list(self.default)
+        for name in names:
+            if name not in self.channels:
+                raise ValueError(f"route names channel {name!r}, which is not under channels:")
+        return self
+
+
+class Grant(Strict):
+    """A role over some services (by name or team, '*' for all) in some environments."""
+
+    role: str
+    services: list[str] = ["*"]
+    teams: list[str] = []
+    envs: list[str] = ["*"]
+
+
+class User(Strict):
+    """A person, their chat identities and what they may do."""
+
+    slack: str | None = None
+    dingtalk: str | None = None
+    grants: list[Grant] = []
+
+
+class Policy(Strict):
+    """policy.yaml: roles (sets of actions), users and their grants."""
+
+    roles: dict[str, list[str]]
+    anonymous: list[str] = ["viewer"]
+    approvers: list[str] = []  # roles whose holders may approve others' prod deploys
+    users: dict[str, User]
+
+    @model_validator(mode="after")
+    def _references(self) -> "Policy":
+        for name, user in self.users.items():
+            for grant in user.grants:
+                if grant.role not in self.roles:
+                    raise ValueError(f"user {name!r} is granted role {grant.role!r}, which is not under roles:")
+        for role in list(self.anonymous) + list(self.approvers):
+            if role not in self.roles:
+                raise ValueError(f"role {role!r} is not under roles:")
+        return self
+
+
+class Rules(Strict):
+    """Everything under DOCKYARD_RULES_DIR, loaded and cross-checked."""
+
+    catalog: Catalog
+    routing: Routing
+    policy: Policy
+
+    def service(self, name: str) -> Service | None:
+        return self.catalog.services.get(name)
