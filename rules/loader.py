@@ -62,6 +62,9 @@ def load_file(path: Path, model: type[Model]) -> Model:
     except ValidationError as exc:
         lines = _line_map(node) if node is not None else {}
         first = exc.errors()[0]
+        located = (first.get("ctx") or {}).get("error")
+        if getattr(located, "loc", None):
+            first = {**first, "loc": located.loc}
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         reason = first["msg"].removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""

@@ -13,6 +13,14 @@ ENVIRONMENTS = ("test", "prod")
 RESOURCE_PRESET = re.compile(r"^(\d+(?:\.\d+)?)C(\d+)G$")
 
 
+class Located(ValueError):
+    """A cross-reference error that knows which key it is about (for the line number)."""
+
+    def __init__(self, message: str, *loc: str | int):
+        super().__init__(message)
+        self.loc = loc
+
+
 class Strict(BaseModel):
     """Base for rule models: unknown keys are errors, so typos surface at start-up."""
 
@@ -85,9 +93,10 @@ class Catalog(Strict):
     def _references(self) -> "Catalog":
         for name, svc in self.services.items():
             if not SERVICE_NAME.match(name):
-                raise ValueError(f"service name {name!r} must be lowercase letters, digits and '-'")
+                raise Located(f"service name {name!r} must be lowercase letters, digits and '-'", "services", name)
             if svc.team not in self.teams:
-                raise ValueError(f"service {name!r} names team {svc.team!r}, which is not under teams:")
+                raise Located(f"service {name!r} names team {svc.team!r}, which is not under teams:",
+                              "services", name, "team")
         return self
 
 
@@ -124,10 +133,11 @@ class Routing(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> "Routing":
-        names = [n for r in self.routes for n in r.to] + list(self.default)
-        for name in names:
+        names = [(n, ("routes", i, "to")) for i, r in enumerate(self.routes) for n in r.to]
+        names += [(n, ("default",)) for n in self.default]
+        for name, loc in names:
             if name not in self.channels:
-                raise ValueError(f"route names channel {name!r}, which is not under channels:")
+                raise Located(f"route names channel {name!r}, which is not under channels:", *loc)
         return self
 
 
@@ -159,12 +169,14 @@ class Policy(Strict):
     @model_validator(mode="after")
     def _references(self) -> "Policy":
         for name, user in self.users.items():
-            for grant in user.grants:
+            for index, grant in enumerate(user.grants):
                 if grant.role not in self.roles:
-                    raise ValueError(f"user {name!r} is granted role {grant.role!r}, which is not under roles:")
-        for role in list(self.anonymous) + list(self.approvers):
-            if role not in self.roles:
-                raise ValueError(f"role {role!r} is not under roles:")
+                    raise Located(f"user {name!r} is granted role {grant.role!r}, which is not under roles:",
+                                  "users", name, "grants", index, "role")
+        for key in ("anonymous", "approvers"):
+            for role in getattr(self, key):
+                if role not in self.roles:
+                    raise Located(f"role {role!r} is not under roles:", key)
         return self
 
 

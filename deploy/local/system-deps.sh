@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install the system packages Dockyard's local run and tests need, when absent.
+# Debian/Ubuntu: apt-get. Go (for building the control plane) must be >= 1.26.
+set -euo pipefail
+need=()
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "[system-deps] installing ${need[*]}" >&2
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+if ! command -v go >/dev/null; then
+  echo "[system-deps] Go >= 1.26 is needed to build the local Kubernetes control plane;" \
+       "install it, or point DOCKYARD_K8S_BIN at prebuilt binaries" >&2
+  exit 1
+fi
