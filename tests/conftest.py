@@ -72,3 +72,26 @@ def app(rt):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory, example_rules):
+    """A real control plane (etcd, apiserver, controller-manager, scheduler, kwok) for the session."""
+    from deploy.local.cluster import LocalCluster
+
+    namespaces = sorted({env.namespace for svc in example_rules.catalog.services.values()
+                         for env in svc.environments.values()})
+    local = LocalCluster(root=tmp_path_factory.mktemp("cluster"), namespaces=namespaces).up()
+    yield local
+    local.down()
+
+
+@pytest.fixture(scope="session")
+def kube(cluster):
+    """Kubernetes API clients as Dockyard's own least-privileged identity."""
+    from kubernetes import client, config
+
+    api = config.new_client_from_config(config_file=str(cluster.dockyard_kubeconfig))
+    return type("Kube", (), {"apps": client.AppsV1Api(api), "core": client.CoreV1Api(api),
+                             "batch": client.BatchV1Api(api), "discovery": client.DiscoveryV1Api(api),
+                             "api": api})()

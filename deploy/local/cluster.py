@@ -1,0 +1,399 @@
+"""A real local control plane: etcd, kube-apiserver, controller-manager, scheduler, kwok.
+
+No containers run: kwok plays kubelet for three fake nodes, so Deployments,
+ReplicaSets, Jobs, EndpointSlices, Events and RBAC are all the real thing.
+Used by `./dockyard cluster up|down|status`, `make run` and the test suite.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from deploy.local import binaries
+from deploy.manifests import rbac
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+STOCK_STAGES = ("node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+                "pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml")
+NODE_CLASS_LABEL = "dockyard.dev/node-class"
+# Three fake nodes in two classes, so nodeSelector and anti-affinity mean something.
+NODES = (("kwok-node-0", "general"), ("kwok-node-1", "general"), ("kwok-node-2", "highmem"))
+ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+class ClusterError(RuntimeError):
+    """Starting or talking to the local cluster failed; the message says where to look."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def default_dir() -> Path:
+    return Path(os.environ.get("DOCKYARD_CLUSTER_DIR") or ROOT / ".run" / "cluster")
+
+
+def _run(cmd: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if proc.returncode != 0:
+        raise ClusterError(f"{what} failed: {' '.join(cmd[:3])} ...\n{proc.stderr.strip()[-2000:]}")
+    return proc
+
+
+@dataclass
+class LocalCluster:
+    """One cluster's directory, ports and processes."""
+
+    root: Path
+    namespaces: list[str] = field(default_factory=list)
+    bin_dir: Path | None = None
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def admin_kubeconfig(self) -> Path:
+        return self.root / "admin.kubeconfig"
+
+    @property
+    def dockyard_kubeconfig(self) -> Path:
+        return self.root / "dockyard.kubeconfig"
+
+    @property
+    def server(self) -> str:
+        return f"https://127.0.0.1:{self.ports['apiserver']}"
+
+    def tool(self, name: str) -> str:
+        assert self.bin_dir is not None
+        return str(self.bin_dir / name)
+
+    def kubectl(self, *args: str, kubeconfig: Path | None = None, stdin: str | None = None) -> str:
+        """Run kubectl against this cluster (admin unless told otherwise)."""
+        cmd = [self.tool("kubectl"), "--kubeconfig", str(kubeconfig or self.admin_kubeconfig), *args]
+        return _run(cmd, f"kubectl {' '.join(args[:2])}", input=stdin, timeout=120).stdout
+
+    # --- certificates, tokens and kubeconfigs -------------------------------------------------
+
+    def _pki(self) -> None:
+        pki = self.root / "pki"
+        pki.mkdir(parents=True, exist_ok=True)
+        ossl = lambda *a: _run(["openssl", *a], "openssl " + a[0])  # noqa: E731
+        ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=dockyard-local-ca",
+             "-keyout", str(pki / "ca.key"), "-out", str(pki / "ca.crt"))
+        ossl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver",
+             "-keyout", str(pki / "apiserver.key"), "-out", str(pki / "apiserver.csr"))
+        (pki / "san.ext").write_text("subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,"
+                                     "DNS:kubernetes.default,DNS:kubernetes.default.svc\n")
+        ossl("x509", "-req", "-in", str(pki / "apiserver.csr"), "-CA", str(pki / "ca.crt"),
+             "-CAkey", str(pki / "ca.key"), "-CAcreateserial", "-days", "3650", "-extfile", str(pki / "san.ext"),
+             "-out", str(pki / "apiserver.crt"))
+        ossl("genrsa", "-out", str(pki / "sa.key"), "2048")
+        ossl("rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
+
+    def _tokens(self) -> dict[str, str]:
+        users = {"admin": "system:masters", "system:kube-controller-manager": "", "system:kube-scheduler": ""}
+        tokens = {user: secrets.token_hex(24) for user in users}
+        lines = [f'{tokens[u]},{u},{u},"{g}"' if g else f"{tokens[u]},{u},{u}" for u, g in users.items()]
+        path = self.root / "pki" / "tokens.csv"
+        path.write_text("\n".join(lines) + "\n")
+        path.chmod(0o600)
+        return tokens
+
+    def write_kubeconfig(self, path: Path, user: str, token: str, namespace: str = "default") -> Path:
+        ca = base64.b64encode((self.root / "pki" / "ca.crt").read_bytes()).decode()
+        config = {
+            "apiVersion": "v1", "kind": "Config", "current-context": "dockyard-local",
+            "clusters": [{"name": "dockyard-local", "cluster": {"server": self.server,
+                                                                 "certificate-authority-data": ca}}],
+            "users": [{"name": user, "user": {"token": token}}],
+            "contexts": [{"name": "dockyard-local", "context": {"cluster": "dockyard-local", "user": user,
+                                                                 "namespace": namespace}}],
+        }
+        path.write_text(yaml.safe_dump(config))
+        path.chmod(0o600)
+        return path
+
+    # --- processes ---------------------------------------------------------------------------
+
+    def _start(self, name: str, args: list[str]) -> None:
+        log = open(self.root / "logs" / f"{name}.log", "ab")
+        binary = "kwok" if name == "kwok" else name
+        self.procs[name] = subprocess.Popen([self.tool(binary), *args], stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def _wait(self, name: str, check, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            proc = self.procs.get(name)
+            if proc is not None and proc.poll() is not None:
+                raise ClusterError(f"{name} exited with {proc.returncode}; see {self.root / 'logs' / name}.log")
+            try:
+                if check():
+                    return
+            except Exception as exc:  # still starting
+                last = str(exc)
+            time.sleep(0.2)
+        raise ClusterError(f"{name} not ready after {timeout:.0f}s ({last}); see {self.root / 'logs' / name}.log")
+
+    def _https_ok(self, path: str, token: str) -> bool:
+        ctx = ssl.create_default_context(cafile=str(self.root / "pki" / "ca.crt"))
+        req = urllib.request.Request(self.server + path, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(req, context=ctx, timeout=3) as resp:
+            return resp.status == 200
+
+    def start_etcd(self) -> None:
+        client, peer = self.ports["etcd"], self.ports["etcd-peer"]
+        self._start("etcd", [
+            "--name", "dockyard", "--data-dir", str(self.root / "etcd"),
+            "--listen-client-urls", f"http://127.0.0.1:{client}", "--advertise-client-urls",
+            f"http://127.0.0.1:{client}", "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+            "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+            "--initial-cluster", f"dockyard=http://127.0.0.1:{peer}",
+            "--unsafe-no-fsync", "--log-level", "warn"])
+        self._wait("etcd", lambda: urllib.request.urlopen(f"http://127.0.0.1:{client}/health", timeout=2).status
+                   == 200, 30)
+
+    def start_apiserver(self, admin_token: str) -> None:
+        pki = self.root / "pki"
+        self._start("kube-apiserver", [
+            "--etcd-servers", f"http://127.0.0.1:{self.ports['etcd']}",
+            "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
+            "--secure-port", str(self.ports["apiserver"]),
+            "--tls-cert-file", str(pki / "apiserver.crt"), "--tls-private-key-file", str(pki / "apiserver.key"),
+            "--client-ca-file", str(pki / "ca.crt"),
+            "--token-auth-file", str(pki / "tokens.csv"),
+            "--authorization-mode", "RBAC",
+            "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
+            "--service-account-key-file", str(pki / "sa.pub"),
+            "--service-account-signing-key-file", str(pki / "sa.key"),
+            "--service-cluster-ip-range", "10.96.0.0/16",
+            "--endpoint-reconciler-type", "none",
+            "--enable-priority-and-fairness=false",
+            "--allow-privileged=true",
+            "--event-ttl", "2h",
+        ])
+        self._wait("kube-apiserver", lambda: self._https_ok("/readyz", admin_token), 90)
+
+    def start_controllers(self, tokens: dict[str, str]) -> None:
+        pki = self.root / "pki"
+        kcm = self.write_kubeconfig(self.root / "controller-manager.kubeconfig", "system:kube-controller-manager",
+                                    tokens["system:kube-controller-manager"])
+        sched = self.write_kubeconfig(self.root / "scheduler.kubeconfig", "system:kube-scheduler",
+                                      tokens["system:kube-scheduler"])
+        self._start("kube-controller-manager", [
+            "--kubeconfig", str(kcm), "--controllers", "*", "--leader-elect=false",
+            "--use-service-account-credentials=true",
+            "--service-account-private-key-file", str(pki / "sa.key"), "--root-ca-file", str(pki / "ca.crt"),
+            "--bind-address", "127.0.0.1", "--secure-port", str(self.ports["controller-manager"]),
+            "--authentication-skip-lookup=true", "--node-monitor-grace-period", "60s",
+        ])
+        self._start("kube-scheduler", [
+            "--kubeconfig", str(sched), "--leader-elect=false",
+            "--authentication-kubeconfig", str(sched), "--authorization-kubeconfig", str(sched),
+            "--bind-address", "127.0.0.1", "--secure-port", str(self.ports["scheduler"]),
+        ])
+
+    def start_kwok(self) -> None:
+        assert self.bin_dir is not None
+        stock = self.bin_dir.parent / "kwok-stages"
+        configs = [stock / s for s in STOCK_STAGES] + sorted((HERE / "stages").glob("*.yaml"))
+        args = ["--kubeconfig", str(self.admin_kubeconfig),
+                "--manage-nodes-with-annotation-selector", "kwok.x-k8s.io/node=fake",
+                "--node-lease-duration-seconds", "40", "--cidr", "10.244.0.0/16", "--node-ip", "10.0.0.1",
+                "--server-address", f"127.0.0.1:{self.ports['kwok']}"]
+        for config in configs:
+            args += ["--config", str(config)]
+        self._start("kwok", args)
+
+    # --- bootstrap ---------------------------------------------------------------------------
+
+    def _bootstrap(self) -> None:
+        nodes = [{
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {"name": name, "annotations": {"kwok.x-k8s.io/node": "fake"},
+                         "labels": {"type": "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                                    NODE_CLASS_LABEL: klass}},
+            "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+                       "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}},
+        } for name, klass in NODES]
+        objects = nodes + rbac.render(self.namespaces)
+        self.kubectl("apply", "--server-side", "--field-manager", "dockyard-bootstrap", "-f", "-",
+                     stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+        for ns in rbac.namespaces_of(self.namespaces):  # pods need the namespace's default ServiceAccount
+            self._wait("kube-controller-manager",
+                       lambda ns=ns: bool(self.kubectl("get", "serviceaccount", "default", "-n", ns,
+                                                       "-o", "name")), 60)
+        self._wait("kwok", lambda: self.kubectl(
+            "get", "nodes", "-o", "jsonpath={.items[*].status.conditions[?(@.type=='Ready')].status}"
+        ).split() == ["True"] * len(NODES), 60)
+        token = self.kubectl("create", "token", rbac.SERVICE_ACCOUNT, "-n", rbac.SYSTEM_NAMESPACE,
+                             "--duration", "8760h").strip()
+        self.write_kubeconfig(self.dockyard_kubeconfig, f"system:serviceaccount:{rbac.SYSTEM_NAMESPACE}:dockyard",
+                              token, rbac.SYSTEM_NAMESPACE)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def up(self) -> "LocalCluster":
+        """Start every component and wait until nodes are Ready and identities exist."""
+        if self.running():
+            raise ClusterError(f"a cluster is already running from {self.root}; ./dockyard cluster down first")
+        started = time.monotonic()
+        self.bin_dir = self.bin_dir or binaries.ensure()
+        for sub in ("logs", "pki"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.ports = {name: free_port() for name in ("etcd", "etcd-peer", "apiserver", "controller-manager",
+                                                     "scheduler", "kwok")}
+        try:
+            self._pki()
+            tokens = self._tokens()
+            self.start_etcd()
+            self.start_apiserver(tokens["admin"])
+            self.write_kubeconfig(self.admin_kubeconfig, "admin", tokens["admin"])
+            self.start_controllers(tokens)
+            self.start_kwok()
+            self._save()
+            self._bootstrap()
+        except BaseException:
+            self.down()
+            raise
+        self.startup_seconds = time.monotonic() - started
+        self._save()
+        return self
+
+    def _save(self) -> None:
+        state = {"pids": {n: p.pid for n, p in self.procs.items()}, "ports": self.ports,
+                 "bin_dir": str(self.bin_dir), "namespaces": self.namespaces}
+        (self.root / "state.json").write_text(json.dumps(state, indent=2))
+
+    @classmethod
+    def load(cls, root: Path) -> "LocalCluster":
+        """A cluster started earlier (perhaps by another process) from its state file."""
+        state = json.loads((root / "state.json").read_text())
+        cluster = cls(root=root, namespaces=state["namespaces"], bin_dir=Path(state["bin_dir"]),
+                      ports=state["ports"])
+        cluster.pids = state["pids"]
+        return cluster
+
+    def _pids(self) -> dict[str, int]:
+        if self.procs:
+            return {n: p.pid for n, p in self.procs.items()}
+        return getattr(self, "pids", {})
+
+    def running(self) -> bool:
+        pids = self._pids()
+        if not pids and (self.root / "state.json").exists():
+            pids = json.loads((self.root / "state.json").read_text())["pids"]
+        return bool(pids) and all(_alive(pid) for pid in pids.values())
+
+    def stop(self, name: str) -> None:
+        """Stop one component (tests restart the apiserver to prove recovery)."""
+        pid = self._pids().get(name)
+        if pid and _alive(pid):
+            os.killpg(pid, signal.SIGTERM)
+            _wait_gone(pid, 15)
+        if name in self.procs:
+            self.procs[name].wait(5)
+
+    def restart_apiserver(self) -> None:
+        """Stop and start kube-apiserver on the same port, with the same credentials."""
+        self.stop("kube-apiserver")
+        admin = next(line.split(",")[0] for line in (self.root / "pki" / "tokens.csv").read_text().splitlines()
+                     if ",admin," in line)
+        self.start_apiserver(admin)
+        self._save()
+
+    def down(self) -> None:
+        """Stop every component, newest first."""
+        for name in reversed(ORDER):
+            self.stop(name)
+
+    def status(self) -> dict:
+        pids = self._pids()
+        return {"dir": str(self.root), "server": self.server if self.ports else None,
+                "components": {n: ("running" if n in pids and _alive(pids[n]) else "stopped") for n in ORDER},
+                "admin_kubeconfig": str(self.admin_kubeconfig), "dockyard_kubeconfig": str(self.dockyard_kubeconfig)}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie child counts as gone
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_gone(pid: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return
+        time.sleep(0.1)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def catalog_namespaces() -> list[str]:
+    """Namespaces the catalog names (DOCKYARD_RULES_DIR), for Dockyard's Roles."""
+    from core.config import from_env
+    from rules import load_rules
+
+    rules = load_rules(from_env().rules_dir)
+    return sorted({env.namespace for svc in rules.catalog.services.values() for env in svc.environments.values()})
+
+
+def main(action: str) -> int:
+    """`./dockyard cluster up|down|status|env`."""
+    root = default_dir()
+    if action == "up":
+        cluster = LocalCluster(root=root, namespaces=catalog_namespaces())
+        try:
+            cluster.up()
+        except (ClusterError, binaries.StepFailed) as exc:
+            print(f"cluster up: {exc}", file=sys.stderr)
+            return 1
+        print(f"local cluster ready in {cluster.startup_seconds:.1f}s at {cluster.server}")
+        print(f"  admin:    export KUBECONFIG={cluster.admin_kubeconfig}")
+        print(f"  dockyard: export KUBECONFIG={cluster.dockyard_kubeconfig}")
+        return 0
+    if not (root / "state.json").exists():
+        print(f"no local cluster in {root}" + ("" if action == "down" else "; start one with ./dockyard cluster up"),
+              file=sys.stderr if action != "down" else sys.stdout)
+        return 0 if action == "down" else 1
+    cluster = LocalCluster.load(root)
+    if action == "down":
+        cluster.down()
+        (root / "state.json").unlink()
+        print("local cluster stopped")
+    elif action == "status":
+        info = cluster.status()
+        for name, state in info["components"].items():
+            print(f"{name:<24} {state}")
+        print(f"server {info['server']}\nKUBECONFIG={info['dockyard_kubeconfig']}")
+        return 0 if all(s == "running" for s in info["components"].values()) else 1
+    elif action == "env":
+        print(f"export KUBECONFIG={cluster.dockyard_kubeconfig}")
+    return 0

@@ -1,0 +1,1 @@
+"""Manifests for running Dockyard itself in a cluster."""
