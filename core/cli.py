@@ -8,6 +8,8 @@ import re
 import sys
 import uuid
 
+from redis.exceptions import RedisError
+
 from core.config import ConfigError
 from rules import RulesError
 
@@ -143,6 +145,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, RulesError) as exc:
         print(f"dockyard: {exc}", file=sys.stderr)
         return 2
+    except RedisError as exc:
+        from core import runtime
+
+        url = runtime._current.settings.redis_url if runtime._current else "DOCKYARD_REDIS_URL"
+        print(f"dockyard: cannot reach Redis at {url.split('@')[-1]} ({exc.__class__.__name__}); "
+              f"start the platform with `make run`, or set DOCKYARD_REDIS_URL", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         return 130
 

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# `make run`: Redis (AOF) on a local port, the local Kubernetes control plane
+# unless KUBECONFIG is set, then every Procfile process through honcho.
+# Ctrl-C stops everything this script started.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+run_dir="$root/.run"
+export PATH="$root/.venv/bin:$PATH"  # the Procfile names gunicorn as production images have it
+mkdir -p "$run_dir/redis"
+
+redis_port="${DOCKYARD_REDIS_PORT:-6379}"  # the default DOCKYARD_REDIS_URL, so ./dockyard finds it
+export PORT="${PORT:-8080}"
+started_redis=""
+started_cluster=""
+
+cleanup() {
+  trap - EXIT INT TERM
+  echo "[run] stopping" >&2
+  [ -n "$started_cluster" ] && ./dockyard cluster down >&2 || true
+  [ -n "$started_redis" ] && .venv/bin/python -c "import redis,sys; redis.Redis(port=int(sys.argv[1])).shutdown()" "$redis_port" 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+if [ -z "${DOCKYARD_REDIS_URL:-}" ]; then
+  if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+    redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$run_dir/redis" --appendonly yes \
+      --daemonize yes --pidfile "$run_dir/redis/redis.pid" --logfile "$run_dir/redis/redis.log"
+    started_redis=1
+    for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+  export DOCKYARD_REDIS_URL="redis://127.0.0.1:$redis_port/0"
+fi
+echo "[run] redis: $DOCKYARD_REDIS_URL" >&2
+
+if [ -z "${KUBECONFIG:-}" ]; then
+  export DOCKYARD_CLUSTER_DIR="${DOCKYARD_CLUSTER_DIR:-$run_dir/cluster}"
+  if ! ./dockyard cluster status >/dev/null 2>&1; then
+    ./dockyard cluster down >/dev/null 2>&1 || true
+    ./dockyard cluster up >&2
+    started_cluster=1
+  fi
+  export KUBECONFIG="$DOCKYARD_CLUSTER_DIR/dockyard.kubeconfig"
+fi
+echo "[run] kubernetes: KUBECONFIG=$KUBECONFIG" >&2
+
+./dockyard rules check >&2
+
+cat >&2 <<TXT
+
+  Dockyard is starting on http://127.0.0.1:$PORT   (Ctrl-C stops everything)
+  In another terminal:
+    ./dockyard chat --as alice "/status web"
+    ./dockyard chat --as alice "/help"
+    ./dockyard audit --since 1h
+    curl localhost:$PORT/readyz ; curl localhost:$PORT/metrics
+  (run them with DOCKYARD_REDIS_URL=$DOCKYARD_REDIS_URL if you changed the port)
+
+TXT
+.venv/bin/honcho start -f Procfile -p "$PORT"
