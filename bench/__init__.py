@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` prints latency percentiles, throughput and ratios to a baseline."""
