@@ -39,9 +39,13 @@ def versions() -> dict[str, str]:
     return pins
 
 
+def cache_root() -> Path:
+    return Path(os.environ.get("DOCKYARD_CACHE") or Path.home() / ".cache" / "dockyard")
+
+
 def cache_dir(pins: dict[str, str]) -> Path:
     """Where built binaries live, keyed by every pinned version."""
-    root = Path(os.environ.get("DOCKYARD_CACHE") or Path.home() / ".cache" / "dockyard")
+    root = cache_root()
     key = f"k8s-{pins['K8S_VERSION']}_etcd-{pins['ETCD_VERSION']}_kwok-{pins['KWOK_VERSION']}"
     return root / key / "bin"
 
@@ -163,13 +167,51 @@ def build_kwok(pins: dict[str, str], out: Path, work: Path) -> None:
         path.chmod(0o755 if path.is_dir() else 0o644)
 
 
+CRD_SOURCES = (  # (module, version key, file in the module, CRD names to keep)
+    ("sigs.k8s.io/gateway-api", "GATEWAY_API_VERSION", "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml",
+     ("httproutes.gateway.networking.k8s.io",)),
+    ("istio.io/api", "ISTIO_API_VERSION", "kubernetes/customresourcedefinitions.gen.yaml",
+     ("virtualservices.networking.istio.io", "destinationrules.networking.istio.io")),
+)
+
+
+def crd_file(pins: dict[str, str]) -> Path:
+    """One multi-document YAML with the router CRDs, next to the binaries."""
+    return cache_root() / "crds" / f"gateway-{pins['GATEWAY_API_VERSION']}_istio-{pins['ISTIO_API_VERSION']}.yaml"
+
+
+def fetch_crds(pins: dict[str, str], work: Path) -> Path:
+    """Extract the Gateway API HTTPRoute and Istio VirtualService CRDs from their Go modules."""
+    out = crd_file(pins)
+    if out.is_file():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    env = go_env()
+    env.pop("GOFLAGS", None)
+    docs: list[str] = []
+    for module, key, path, names in CRD_SOURCES:
+        info = json.loads(run_step(f"crds: download {module}", ["go", "mod", "download", "-json",
+                                                                f"{module}@{pins[key]}"], work, env))
+        text = (Path(info["Dir"]) / path).read_text()
+        for doc in re.split(r"^---\s*$", text, flags=re.M):
+            match = re.search(r"^metadata:\n(?:  .*\n)*?  name: (\S+)", doc, flags=re.M)
+            if match and match.group(1) in names:
+                docs.append(doc.strip())
+    if len(docs) != sum(len(n) for *_, n in CRD_SOURCES):
+        raise StepFailed(f"step 'crds: extract' found {len(docs)} of the router CRDs; check {HERE / 'versions.env'}")
+    out.write_text("\n---\n".join(docs) + "\n")
+    return out
+
+
 BUILDERS = {"kubernetes": (K8S_TOOLS, build_kubernetes), "etcd": (("etcd",), build_etcd),
             "kwok": (("kwok",), build_kwok)}
 
 
 def ensure() -> Path:
-    """Return a directory holding every pinned binary, building what is missing."""
+    """Return a directory holding every pinned binary (building what is missing); fetch the CRDs."""
     pins = versions()
+    with tempfile.TemporaryDirectory(prefix="dockyard-crds-") as work:
+        fetch_crds(pins, Path(work))
     override = os.environ.get("DOCKYARD_K8S_BIN")
     if override:
         missing = missing_in(Path(override), pins)

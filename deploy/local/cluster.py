@@ -1,5 +1,8 @@
 """A real local control plane: etcd, kube-apiserver, controller-manager, scheduler, kwok.
 
+The Gateway API HTTPRoute and Istio VirtualService CRDs are installed too, so
+every traffic router can be exercised.
+
 No containers run: kwok plays kubelet for three fake nodes, so Deployments,
 ReplicaSets, Jobs, EndpointSlices, Events and RBAC are all the real thing.
 Used by `./dockyard cluster up|down|status`, `make run` and the test suite.
@@ -233,6 +236,9 @@ class LocalCluster:
             "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
                        "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}},
         } for name, klass in NODES]
+        crds = binaries.crd_file(binaries.versions())
+        self.kubectl("apply", "--server-side", "--field-manager", "dockyard-bootstrap", "-f", str(crds))
+        self.kubectl("wait", "--for", "condition=Established", "--timeout", "60s", "-f", str(crds))
         objects = nodes + rbac.render(self.namespaces)
         self.kubectl("apply", "--server-side", "--field-manager", "dockyard-bootstrap", "-f", "-",
                      stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
