@@ -10,16 +10,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from bots import commands as c
 from bots import grammar, replies
 from bots.commands import Command
 from bots.message import Message
 from core import audit, logs, metrics
 from core.runtime import Runtime
 from jobs import commands as command_jobs
-from jobs.queues import enqueue
+from jobs import locks
+from jobs.queues import DEFAULT_TIMEOUT, enqueue
 from rules import policy
 
 log = logging.getLogger("dockyard.pipeline")
+ROLLOUT_TIMEOUT = 3600  # the job waits for the rollout; each strategy gives up sooner on its own deadline
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,22 @@ def _catalog_error(rt: Runtime, command: Command) -> str | None:
     return None
 
 
+def _rollout_conflict(rt: Runtime, command: Command) -> str | None:
+    """Refuse early what the rollout job would refuse: a locked service, an approval not given."""
+    if not isinstance(command, (c.Deploy, c.DeployControl, c.Rollback)):
+        return None
+    spec = rt.rules.catalog.services[command.service].environments[command.env]
+    if isinstance(command, c.Deploy) and spec.approval == "required":
+        return (f"{command.service} ({command.env}) needs an approval before a deploy, and approvals are not "
+                f"available in this Dockyard yet; nothing was changed")
+    current = locks.holder(rt.redis, command.service, command.env)
+    if current is None or isinstance(command, c.DeployControl):
+        return None
+    if isinstance(command, c.Deploy) and command.strategy != "rolling" and current.kind in ("canary", "preview"):
+        return None  # joins the live canary: a new weight, or a preview beside it
+    return locks.busy_message(command.service, command.env, current)
+
+
 def submit(rt: Runtime, request: ChatRequest) -> Outcome:
     """Run a chat command through parse → identity → policy → audit → RQ."""
     if not logs.request_id.get():
@@ -80,11 +99,16 @@ def submit(rt: Runtime, request: ChatRequest) -> Outcome:
                             getattr(command, "env", None))
     if not decision.allowed:
         return refuse("refused", decision.reason, command.verb, command.target or "")
+    conflict = _rollout_conflict(rt, command)
+    if conflict:
+        return refuse("refused", conflict, command.verb, command.target or "")
     if not command_jobs.runs(command):
         return refuse("unavailable", f"/{command.verb} is understood and you may run it, but this Dockyard "
                                      f"has no {command.verb} job yet; nothing was changed", command.verb,
                       command.target or "")
-    job = enqueue(rt.redis, rt.settings, "commands", "jobs.commands.run", command.verb,
+    queue = command_jobs.queue_of(command)
+    job = enqueue(rt.redis, rt.settings, queue, "jobs.commands.run", command.verb,
+                  timeout=ROLLOUT_TIMEOUT if queue == "rollouts" else DEFAULT_TIMEOUT,
                   command=command.to_dict(), who={"user": who.user, "channel": who.channel},
                   reply_to=request.reply_to, text=request.text[:200])
     metrics.inc(rt.redis, "dockyard_commands", verb=command.verb, result="accepted")

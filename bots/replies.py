@@ -21,14 +21,27 @@ def error_message(text: str) -> Message:
     return Message(title=reason, severity="error", lines=(usage,) if usage else (), ephemeral=True)
 
 
+def _track_line(env: str, track: str, summary: dict, router: str, stable_ready: int) -> str:
+    line = f"{env} {track}: {summary['ready']}/{summary['desired']} ready, image {summary['image']}"
+    weight = summary.get("annotations", {}).get("dockyard.dev/canary-weight")
+    if track == "canary" and weight:
+        if router == "replicas":
+            total = stable_ready + summary["ready"]
+            actual = round(100 * summary["ready"] / total) if total else 0
+            line += f", weight {weight}% asked, {actual}% actual by replicas"
+        else:
+            line += f", weight {weight}% ({router})"
+    return line
+
+
 def status_message(name: str, service: Service, live: dict[str, dict | None], envs: list[str]) -> Message:
     """/status: what the catalog says, plus the cluster's view where there is one.
 
-    `live` maps an environment to a summary of its Deployment (None when the
-    cluster has none, missing when no cluster is configured).
+    `live` maps an environment to its stable Deployment's summary with its canary,
+    preview and recent warnings (None when not deployed; no key when no cluster).
     """
     fields: list[tuple[str, str]] = [("team", service.team), ("language", service.language),
-                                     ("git", service.git)]
+                                     ("git", service.git), ("router", service.router)]
     lines: list[str] = []
     severity = "info"
     for env in envs:
@@ -43,8 +56,33 @@ def status_message(name: str, service: Service, live: dict[str, dict | None], en
             continue
         lines.append(f"{env}: {summary['ready']}/{summary['desired']} ready, {summary['updated']} updated, "
                      f"image {summary['image']}")
-        if summary["ready"] < summary["desired"]:
+        for track in ("canary", "preview"):
+            if summary.get(track):
+                lines.append(_track_line(env, track, summary[track], service.router, summary["ready"]))
+        lines += [f"{env} warning: {w}" for w in summary.get("warnings", [])]
+        if summary["ready"] < summary["desired"] or summary.get("warnings"):
             severity = "warning"
     if not live:
         lines.append("no cluster configured: showing the catalog only")
     return Message(title=f"{name} status", severity=severity, fields=tuple(fields), lines=tuple(lines))  # type: ignore[arg-type]
+
+
+def history_message(name: str, env: str, revisions: list) -> Message:
+    """/history: revision, image tag, who, when and why, newest last."""
+    if not revisions:
+        return Message(title=f"{name} ({env}) has no rollout history yet")
+    lines = tuple(f"#{r.number}  {r.image.rsplit(':', 1)[-1]}  {r.who or '?'}  {r.when or '?'}  {r.cause}"
+                  + ("  ← current" if i == len(revisions) - 1 else "") for i, r in enumerate(revisions))
+    return Message(title=f"{name} ({env}) history", lines=lines,
+                   footer=f"/rollback {name} to <revision>" + (f" in {env}" if env != "test" else ""))
+
+
+def logs_message(name: str, env: str, tail: int, per_pod: list[tuple[str, list[str]]]) -> Message:
+    """/logs: the last lines of each pod."""
+    if not per_pod:
+        return Message(title=f"{name} ({env}) has no pods")
+    lines: list[str] = []
+    for pod, text in per_pod:
+        lines.append(f"── {pod}")
+        lines += text
+    return Message(title=f"{name} ({env}) logs, last {tail} lines per pod", lines=tuple(lines))

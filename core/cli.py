@@ -24,7 +24,11 @@ def _seconds(text: str) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    """Send one command through the pipeline as a console user and print the answer."""
+    """Send one command through the pipeline as a console user; print every reply until its job ends."""
+    import time
+
+    from rq.job import Job, JobStatus
+
     from bots.pipeline import ChatRequest, submit
     from bots.render import to_text
     from bots.sinks.console import wait_replies
@@ -37,14 +41,20 @@ def cmd_chat(args: argparse.Namespace) -> int:
     if not outcome.accepted:
         print(to_text(outcome.message))
         return 1
-    replies = wait_replies(rt.redis, conversation, args.timeout)
-    if not replies:
-        print(f"no answer within {args.timeout:.0f}s: job {outcome.job_id} is queued; is a worker running? "
-              f"(make run starts one)", file=sys.stderr)
-        return 2
-    for reply in replies:
-        print(reply["text"])
-    return 0 if all(r["message"]["severity"] not in ("error",) for r in replies) else 1
+    job = Job.fetch(outcome.job_id, connection=rt.redis)
+    deadline = time.monotonic() + args.timeout
+    severities: list[str] = []
+    ended = (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED)
+    while time.monotonic() < deadline:
+        finished = job.get_status(refresh=True) in ended
+        for reply in wait_replies(rt.redis, conversation, 0.5):
+            print(("(updated) " if reply["updated"] else "") + reply["text"], flush=True)
+            severities.append(reply["message"]["severity"])
+        if finished:
+            return 1 if "error" in severities else 0
+    print(f"no end within {args.timeout:.0f}s: job {outcome.job_id} is {job.get_status(refresh=True)}; "
+          f"is a worker running? (make run starts one)", file=sys.stderr)
+    return 2
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
@@ -114,7 +124,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     chat = sub.add_parser("chat", help="send a chat command as a console user")
     chat.add_argument("--as", dest="as_user", required=True, help="a user name from rules/policy.yaml")
-    chat.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the answer")
+    chat.add_argument("--timeout", type=float, default=600.0, help="seconds to follow the job")
     chat.add_argument("text", help='the command, e.g. "/status web"')
     chat.set_defaults(func=cmd_chat)
     aud = sub.add_parser("audit", help="print the audit trail")

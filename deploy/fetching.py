@@ -2,8 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+
+from deploy.kube import Kube
+
+REVISION = "deployment.kubernetes.io/revision"
+
+
+def _absent(exc: ApiException) -> bool:
+    return exc.status == 404
+
+
+def read_deployment(kube: Kube, namespace: str, name: str) -> client.V1Deployment | None:
+    try:
+        return kube.apps.read_namespaced_deployment(name, namespace)
+    except ApiException as exc:
+        if _absent(exc):
+            return None
+        raise
+
+
+def image_of(dep: client.V1Deployment) -> str:
+    return dep.spec.template.spec.containers[0].image
 
 
 def deployment_summary(apps: client.AppsV1Api, namespace: str, name: str) -> dict | None:
@@ -11,16 +34,86 @@ def deployment_summary(apps: client.AppsV1Api, namespace: str, name: str) -> dic
     try:
         dep = apps.read_namespaced_deployment(name, namespace)
     except ApiException as exc:
-        if exc.status == 404:
+        if _absent(exc):
             return None
         raise
     status = dep.status
-    containers = dep.spec.template.spec.containers
     return {
         "desired": dep.spec.replicas or 0,
         "ready": status.ready_replicas or 0,
         "updated": status.updated_replicas or 0,
         "available": status.available_replicas or 0,
-        "image": containers[0].image if containers else "",
+        "image": image_of(dep),
         "generation": dep.metadata.generation,
+        "annotations": dict(dep.metadata.annotations or {}),
     }
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One entry of a Deployment's rollout history (a ReplicaSet)."""
+
+    number: int
+    image: str
+    who: str
+    when: str
+    cause: str
+    replicas: int
+
+
+def history(kube: Kube, namespace: str, name: str) -> list[Revision]:
+    """The Deployment's revisions, oldest first, from the ReplicaSets it owns."""
+    dep = read_deployment(kube, namespace, name)
+    if dep is None:
+        return []
+    selector = ",".join(f"{k}={v}" for k, v in dep.spec.selector.match_labels.items())
+    out = []
+    for rs in kube.apps.list_namespaced_replica_set(namespace, label_selector=selector).items:
+        owners = rs.metadata.owner_references or []
+        if not any(o.uid == dep.metadata.uid for o in owners):
+            continue
+        notes = rs.metadata.annotations or {}
+        if REVISION not in notes:
+            continue
+        out.append(Revision(int(notes[REVISION]), rs.spec.template.spec.containers[0].image,
+                            notes.get("dockyard.dev/deployed-by", ""), notes.get("dockyard.dev/deployed-at", ""),
+                            notes.get("kubernetes.io/change-cause", ""), rs.status.replicas or 0))
+    return sorted(out, key=lambda r: r.number)
+
+
+def pods(kube: Kube, namespace: str, selector: dict[str, str]) -> list[client.V1Pod]:
+    query = ",".join(f"{k}={v}" for k, v in selector.items())
+    return kube.core.list_namespaced_pod(namespace, label_selector=query).items
+
+
+def is_ready(pod: client.V1Pod) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+
+
+def warnings(kube: Kube, namespace: str, names: set[str] | None = None, limit: int = 5) -> list[client.CoreV1Event]:
+    """Recent Warning events in a namespace (for the given object names), newest last."""
+    events = kube.core.list_namespaced_event(namespace, field_selector="type=Warning").items
+    if names is not None:
+        events = [e for e in events if e.involved_object.name in names]
+    stamp = lambda e: e.last_timestamp or e.event_time or e.metadata.creation_timestamp  # noqa: E731
+    return sorted(events, key=stamp)[-limit:]
+
+
+def not_ready_report(kube: Kube, namespace: str, selector: dict[str, str], limit: int = 5) -> list[str]:
+    """'pod: reason — last event' for each pod that is not ready."""
+    lines = []
+    for pod in pods(kube, namespace, selector):
+        if is_ready(pod):
+            continue
+        reason = ""
+        for status in pod.status.container_statuses or []:
+            if status.state and status.state.waiting:
+                reason = status.state.waiting.reason or ""
+        if not reason:
+            for cond in pod.status.conditions or []:
+                if cond.type in ("Ready", "PodScheduled") and cond.status == "False":
+                    reason = cond.reason or f"{cond.type} false"
+        last = warnings(kube, namespace, {pod.metadata.name}, limit=1)
+        event = f" — {last[-1].reason}: {last[-1].message}" if last else ""
+        lines.append(f"{pod.metadata.name}: {reason or pod.status.phase}{event}")
+    return lines[:limit]

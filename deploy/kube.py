@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from kubernetes import client, config
+from kubernetes.dynamic import DynamicClient
 
 
 @lru_cache(maxsize=4)
@@ -14,9 +16,37 @@ def api_client(kubeconfig: Path) -> client.ApiClient:
     return config.new_client_from_config(config_file=str(kubeconfig))
 
 
+@dataclass(frozen=True)
+class Kube:
+    """The typed and dynamic APIs Dockyard uses, over one connection."""
+
+    api: client.ApiClient
+
+    @cached_property
+    def apps(self) -> client.AppsV1Api:
+        return client.AppsV1Api(self.api)
+
+    @cached_property
+    def core(self) -> client.CoreV1Api:
+        return client.CoreV1Api(self.api)
+
+    @cached_property
+    def autoscaling(self) -> client.AutoscalingV2Api:
+        return client.AutoscalingV2Api(self.api)
+
+    @cached_property
+    def dynamic(self) -> DynamicClient:
+        return DynamicClient(self.api)
+
+
+@lru_cache(maxsize=4)
+def connect(kubeconfig: Path) -> Kube:
+    return Kube(api_client(kubeconfig))
+
+
 def apps(kubeconfig: Path) -> client.AppsV1Api:
-    return client.AppsV1Api(api_client(kubeconfig))
+    return connect(kubeconfig).apps
 
 
 def core(kubeconfig: Path) -> client.CoreV1Api:
-    return client.CoreV1Api(api_client(kubeconfig))
+    return connect(kubeconfig).core

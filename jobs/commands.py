@@ -3,53 +3,139 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
+from bots import commands as c
 from bots import replies
-from bots.commands import Command, Help, Status
+from bots.commands import Command
 from bots.message import Message
 from core import runtime
-from deploy import fetching, kube
+from deploy import fetching, render
+from deploy.kube import Kube, connect
+from deploy.render import Target
+from jobs import rollout
 from jobs.errors import PermanentError, TemporaryError
 from jobs.notify import deliver
 
 log = logging.getLogger("dockyard.jobs.commands")
+LOG_LINES_PER_POD = 50
 
 
-def _status(cmd: Status) -> Message:
+def _kube() -> Kube | None:
+    rt = runtime.get()
+    return connect(rt.settings.kubeconfig) if rt.settings.kubeconfig else None
+
+
+def _read(what: Callable[[], object], namespace: str):
+    """Run a read against the cluster, turning its errors into retry decisions."""
+    try:
+        return what()
+    except ApiException as exc:
+        if exc.status in (401, 403):
+            raise PermanentError(f"the cluster refused Dockyard ({exc.status}): check its RBAC "
+                                 f"for namespace {namespace}") from None
+        raise TemporaryError(f"the cluster answered {exc.status}: {exc.reason}") from None
+    except (HTTPError, OSError) as exc:
+        raise TemporaryError(f"the cluster did not answer: {exc}") from None
+
+
+def _status(cmd: c.Status) -> Message:
     rt = runtime.get()
     service = rt.rules.service(cmd.service)
     if service is None:
         raise PermanentError(f"service {cmd.service!r} is not in the catalog")
     envs = [cmd.env] if cmd.env else list(service.environments)
+    kube = _kube()
     live: dict[str, dict | None] = {}
-    if rt.settings.kubeconfig:
-        apps = kube.apps(rt.settings.kubeconfig)
+    if kube is not None:
         for env in envs:
-            try:
-                live[env] = fetching.deployment_summary(apps, service.environments[env].namespace, cmd.service)
-            except (ApiException, HTTPError) as exc:
-                status = getattr(exc, "status", None)
-                if status in (401, 403):
-                    raise PermanentError(f"the cluster refused Dockyard ({status}): check its RBAC "
-                                         f"for namespace {service.environments[env].namespace}") from None
-                raise TemporaryError(f"the cluster did not answer: {exc}") from None
+            ns = service.environments[env].namespace
+            stable = _read(lambda: fetching.deployment_summary(kube.apps, ns, cmd.service), ns)
+            if stable is None:
+                live[env] = None
+                continue
+            tracks = {t: _read(lambda t=t: fetching.deployment_summary(kube.apps, ns, render.workload_name(
+                cmd.service, t)), ns) for t in ("canary", "preview")}
+            names = {p.metadata.name for p in _read(lambda: fetching.pods(kube, ns, {"app": cmd.service}), ns)}
+            warnings = _read(lambda: fetching.warnings(kube, ns, names, limit=3), ns)
+            live[env] = {**stable, "canary": tracks["canary"], "preview": tracks["preview"],
+                         "router": service.router,
+                         "warnings": [f"{w.reason}: {w.involved_object.name}: {w.message}" for w in warnings]}
     return replies.status_message(cmd.service, service, live, envs)
 
 
-ANSWERS = {Help: lambda cmd: replies.help_message(cmd.topic), Status: _status}
+def _history(cmd: c.History) -> Message:
+    kube = _kube()
+    if kube is None:
+        raise PermanentError("no cluster configured: set KUBECONFIG (make run starts a local cluster)")
+    target = Target.of(runtime.get().rules, cmd.service, cmd.env)
+    revisions = _read(lambda: fetching.history(kube, target.namespace, cmd.service), target.namespace)
+    return replies.history_message(cmd.service, cmd.env, revisions)
+
+
+def _logs(cmd: c.Logs) -> Message:
+    kube = _kube()
+    if kube is None:
+        raise PermanentError("no cluster configured: set KUBECONFIG (make run starts a local cluster)")
+    target = Target.of(runtime.get().rules, cmd.service, cmd.env)
+    pods = _read(lambda: fetching.pods(kube, target.namespace, {"app": cmd.service}), target.namespace)
+    per_pod: list[tuple[str, list[str]]] = []
+    for pod in pods:
+        try:
+            text = kube.core.read_namespaced_pod_log(pod.metadata.name, target.namespace, container=cmd.service,
+                                                     tail_lines=cmd.tail, _request_timeout=10)
+            per_pod.append((pod.metadata.name, text.splitlines()[-LOG_LINES_PER_POD:] or ["(no output)"]))
+        except ApiException as exc:
+            reason = fetching_error(exc)
+            per_pod.append((pod.metadata.name, [f"(no logs: {reason})"]))
+        except (HTTPError, OSError) as exc:
+            per_pod.append((pod.metadata.name, [f"(no logs: {exc.__class__.__name__})"]))
+    return replies.logs_message(cmd.service, cmd.env, cmd.tail, per_pod)
+
+
+def fetching_error(exc: ApiException) -> str:
+    """What the API server said about a failed log read, in one line."""
+    import json
+
+    try:
+        message = json.loads(exc.body or "{}").get("message", "")
+    except ValueError:
+        message = str(exc.body or "")
+    return f"{exc.status} {message}".strip()[:200]
+
+
+READERS: dict[type, Callable[[Command], Message]] = {
+    c.Help: lambda cmd: replies.help_message(cmd.topic),  # type: ignore[attr-defined]
+    c.Status: _status, c.History: _history, c.Logs: _logs,
+}
+
+ACTIONS: dict[type, Callable[[Command, str, dict], None]] = {
+    c.Deploy: lambda cmd, who, to: rollout.deploy(cmd.service, cmd.env, cmd.tag, cmd.strategy, cmd.weight,
+                                                  who, to),
+    c.DeployControl: lambda cmd, who, to: rollout.control(cmd.service, cmd.env, cmd.step, who, to),
+    c.Rollback: lambda cmd, who, to: rollout.rollback(cmd.service, cmd.env, cmd.revision, who, to),
+    c.Scale: lambda cmd, who, to: rollout.scale(cmd.service, cmd.env, cmd.replicas, who, to),
+    c.Autoscale: lambda cmd, who, to: rollout.autoscale(cmd.service, cmd.env, cmd.min_replicas, cmd.max_replicas,
+                                                        cmd.cpu_percent, who, to),
+    c.Restart: lambda cmd, who, to: rollout.restart(cmd.service, cmd.env, who, to),
+}
 
 
 def runs(command: Command) -> bool:
     """Does this Dockyard have a job for the command? (The pipeline says so before enqueueing.)"""
-    return type(command) in ANSWERS
+    return type(command) in READERS or type(command) in ACTIONS
+
+
+def queue_of(command: Command) -> str:
+    return "rollouts" if type(command) in ACTIONS else "commands"
 
 
 def answer(command: Command) -> Message:
-    """The reply to a command (raises PermanentError/TemporaryError when it can't be had)."""
-    handler = ANSWERS.get(type(command))
+    """The reply to a read-only command (raises PermanentError/TemporaryError when it can't be had)."""
+    handler = READERS.get(type(command))
     if handler is None:
         raise PermanentError(f"/{command.verb} has no job in this Dockyard yet")
     return handler(command)
@@ -64,5 +150,9 @@ def run(command: dict, who: dict, reply_to: dict, text: str = "") -> str:
     if job is not None and text:
         job.meta["command_text"] = text
         job.save_meta()
+    if type(cmd) in ACTIONS:
+        ACTIONS[type(cmd)](cmd, who.get("user", "?"), reply_to)
+        return "done"
     message = answer(cmd)
     return deliver(reply_to, message, dedupe_key=f"reply:{job.id}" if job else None) or ""
+

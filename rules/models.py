@@ -36,6 +36,7 @@ class Environment(Strict):
     approval: Literal["none", "required"] = "none"
     node_class: str = "general"
     min_ready: int = Field(1, ge=0)
+    progress_deadline: int = Field(300, ge=5, le=3600)  # seconds without rollout progress before rollback
 
     @field_validator("resources")
     @classmethod
@@ -65,6 +66,9 @@ class Service(Strict):
     auto_deploy: Literal["test", "none"] = "none"
     environments: dict[str, Environment]
     channel: str | None = None  # routing channel name; the team's channel when unset
+    router: Literal["nginx", "istio", "gateway", "replicas"] = "replicas"  # how canary traffic is split
+    host: str | None = None  # public host name for the nginx Ingress / Istio VirtualService
+    gateway: str = "dockyard"  # Gateway API: the Gateway the HTTPRoute attaches to
 
     @field_validator("environments")
     @classmethod
@@ -77,6 +81,12 @@ class Service(Strict):
         return value
 
 
+class NodeClass(Strict):
+    """A pool of nodes (label dockyard.dev/node-class) and how far it overcommits."""
+
+    overcommit: float = Field(1.0, gt=0, le=1.0)  # requests = limits × overcommit
+
+
 class Team(Strict):
     """A team owns services and has a default channel."""
 
@@ -86,12 +96,18 @@ class Team(Strict):
 class Catalog(Strict):
     """catalog.yaml: teams and the services they own."""
 
+    registry: str = "registry.local"  # images are <registry>/<git group>/<service>:<tag>
+    node_classes: dict[str, NodeClass] = {"general": NodeClass()}
     teams: dict[str, Team]
     services: dict[str, Service]
 
     @model_validator(mode="after")
     def _references(self) -> "Catalog":
         for name, svc in self.services.items():
+            for env_name, env in svc.environments.items():
+                if env.node_class not in self.node_classes:
+                    raise Located(f"node class {env.node_class!r} is not under node_classes:",
+                                  "services", name, "environments", env_name, "node_class")
             if not SERVICE_NAME.match(name):
                 raise Located(f"service name {name!r} must be lowercase letters, digits and '-'", "services", name)
             if svc.team not in self.teams:
@@ -189,3 +205,8 @@ class Rules(Strict):
 
     def service(self, name: str) -> Service | None:
         return self.catalog.services.get(name)
+
+    def image_repository(self, name: str) -> str:
+        """Where a service's images live: <registry>/<git group>/<service>."""
+        group = self.catalog.services[name].git.split("/")[0]
+        return f"{self.catalog.registry}/{group}/{name}"

@@ -1,0 +1,42 @@
+"""Pure builders of rollout messages: progress, success, failure and rollback."""
+
+from __future__ import annotations
+
+from bots.message import Button, Message
+
+
+def _where(service: str, env: str) -> str:
+    return f"{service} ({env})"
+
+
+def progress(service: str, env: str, what: str, summary: dict) -> Message:
+    """The in-place progress line of a rollout."""
+    desired = summary["desired"]
+    bar = f"{summary['updated']}/{desired} updated, {summary['ready']}/{desired} ready"
+    return Message(title=f"{_where(service, env)}: {what}", fields=(("progress", bar),),
+                   footer="this message updates as the rollout moves")
+
+
+def done(service: str, env: str, what: str, summary: dict, seconds: float, lines: tuple[str, ...] = ()) -> Message:
+    return Message(title=f"{_where(service, env)}: {what} — done in {seconds:.0f}s", severity="success",
+                   fields=(("replicas", f"{summary['ready']}/{summary['desired']} ready"),), lines=lines)
+
+
+def rolled_back(service: str, env: str, what: str, reason: str, details: list[str], to: str) -> Message:
+    """A rollout that did not converge and was undone automatically."""
+    lines = (f"why: {reason}", *(f"not ready: {d}" for d in details), f"rolled back to {to}")
+    return Message(title=f"{_where(service, env)}: {what} failed and was rolled back", severity="error",
+                   lines=lines, buttons=(Button("Status", "status", service),))
+
+
+def failed(service: str, env: str, what: str, reason: str, details: list[str], after: str) -> Message:
+    lines = (f"why: {reason}", *(f"not ready: {d}" for d in details), after)
+    return Message(title=f"{_where(service, env)}: {what} failed", severity="error", lines=lines)
+
+
+def canary_live(service: str, env: str, image: str, split_text: str, seconds: float) -> Message:
+    return Message(title=f"{_where(service, env)}: canary live — {split_text}", severity="success",
+                   fields=(("canary image", image), ("took", f"{seconds:.0f}s")),
+                   lines=(f"next: /deploy {service} canary <N>%, /deploy {service} promote or /deploy {service} abort"
+                          + (f" in {env}" if env != "test" else ""),),
+                   buttons=(Button("Promote", "promote", service), Button("Abort", "abort", service)))

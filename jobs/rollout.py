@@ -1,0 +1,346 @@
+"""Rollout jobs: deploy (rolling, canary, preview), promote/abort, rollback, scale, autoscale, restart.
+
+Every job converges: killed at any line and run again, it applies the same
+desired state (server-side apply), finds the same lock (keyed by its rollout
+id) and edits the same chat message (keyed by its job id).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+from kubernetes.client.exceptions import ApiException
+from rq import get_current_job
+from urllib3.exceptions import HTTPError
+
+from bots import rollout_messages as say
+from bots.message import Message
+from core import runtime
+from deploy import applying, fetching, render
+from deploy import rollout as steps
+from deploy.kube import Kube, connect
+from deploy.render import Target
+from deploy.routers import RouterError, Split, router_for
+from jobs import locks
+from jobs.errors import PermanentError, TemporaryError
+from jobs.notify import deliver
+from jobs.progress import Progress
+
+CANARY_LOCK_TTL = 24 * 3600  # a live canary holds the service until promote or abort
+
+
+def _context(service: str, env: str) -> tuple[Kube, Target]:
+    rt = runtime.get()
+    if rt.settings.kubeconfig is None:
+        raise PermanentError("no cluster configured: set KUBECONFIG (make run starts a local cluster)")
+    if service not in rt.rules.catalog.services or env not in rt.rules.catalog.services[service].environments:
+        raise PermanentError(f"{service} ({env}) is not in the catalog")
+    return connect(rt.settings.kubeconfig), Target.of(rt.rules, service, env)
+
+
+@contextlib.contextmanager
+def _cluster_errors() -> Iterator[None]:
+    """Kubernetes errors as retry decisions: 5xx and lost connections retry, the rest do not."""
+    try:
+        yield
+    except ApiException as exc:
+        if exc.status and exc.status >= 500 or exc.status == 429:
+            raise TemporaryError(f"the cluster answered {exc.status}: {exc.reason}") from None
+        raise PermanentError(f"the cluster refused ({exc.status} {exc.reason}): {_api_message(exc)}") from None
+    except (HTTPError, OSError) as exc:
+        raise TemporaryError(f"the cluster did not answer: {exc}") from None
+    except RouterError as exc:
+        raise PermanentError(str(exc)) from None
+
+
+def _api_message(exc: ApiException) -> str:
+    import json
+
+    try:
+        return json.loads(exc.body or "{}").get("message", "")[:300]
+    except ValueError:
+        return str(exc.body)[:300]
+
+
+def _job_id() -> str:
+    job = get_current_job()
+    return job.id if job else f"inline-{time.time_ns()}"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _image(target: Target, tag: str | None) -> str | None:
+    return f"{target.repository}:{tag}" if tag else None
+
+
+def _lock(target: Target, me: locks.Holder, ttl: int, joinable: tuple[str, ...] = ()) -> locks.Holder:
+    """Take the service's rollout lock, joining a live rollout of a joinable kind; PermanentError when busy."""
+    redis = runtime.get().redis
+    current = locks.holder(redis, target.name, target.env_name)
+    if current and current.kind in joinable:
+        me = locks.Holder(rollout=current.rollout, user=me.user, what=me.what, kind=me.kind)
+    busy = locks.acquire(redis, target.name, target.env_name, me, ttl)
+    if busy:
+        raise PermanentError(locks.busy_message(target.name, target.env_name, busy))
+    return me
+
+
+def _release(target: Target, holder: locks.Holder) -> None:
+    locks.release(runtime.get().redis, target.name, target.env_name, holder.rollout)
+
+
+def _finish(reply_to: dict, message: Message) -> None:
+    deliver(reply_to, message, dedupe_key=f"final:{_job_id()}")
+
+
+def _rolling(kube: Kube, target: Target, image: str, who: str, reply_to: dict, what: str, cause: str) -> None:
+    """Set the stable image and wait; past the progress deadline, go back to the previous revision."""
+    progress = Progress(reply_to, _job_id())
+    started = time.monotonic()
+    before = fetching.history(kube, target.namespace, target.name)
+    steps.apply_track(kube, target, image, steps.Change(who, cause, _now()))
+    steps.apply_split(kube, target, router_for(target.service.router), steps.live_split(kube, target))
+    try:
+        summary = steps.wait_rollout(kube, target, "stable",
+                                     lambda s: progress.show(say.progress(target.name, target.env_name, what, s)))
+    except steps.RolloutFailed as failure:
+        previous = [r for r in before if r.image != image]
+        if not previous:
+            _finish(reply_to, say.failed(target.name, target.env_name, what, failure.reason, failure.details,
+                                         "there is no earlier revision to go back to"))
+            return
+        back = previous[-1]
+        steps.apply_track(kube, target, back.image,
+                          steps.Change(who, f"automatic rollback to revision {back.number}: {failure.reason}", _now()))
+        _finish(reply_to, say.rolled_back(target.name, target.env_name, what, failure.reason, failure.details,
+                                          f"revision {back.number} ({back.image})"))
+        return
+    _finish(reply_to, say.done(target.name, target.env_name, what, summary, time.monotonic() - started))
+
+
+def _canary(kube: Kube, target: Target, image: str | None, weight: int, who: str, reply_to: dict) -> None:
+    router = router_for(target.service.router)
+    split = steps.live_split(kube, target)
+    canary = fetching.read_deployment(kube, target.namespace, render.workload_name(target.name, "canary"))
+    current_image = fetching.image_of(canary) if canary else None
+    image = image or current_image
+    if image is None:
+        raise PermanentError(f"no canary of {target.name} is live: say which image, "
+                             f"/deploy {target.name} <tag> canary {weight}%")
+    new = Split(weight=weight, preview=split.preview)
+    router.check(new)
+    started = time.monotonic()
+    stable = steps.stable_replicas(kube, target)
+    change = steps.Change(who, f"{who}: canary {weight}% of {render.version_of(image)}", _now())
+    steps.apply_track(kube, target, image, change, track="canary",
+                      replicas=steps.track_replicas(router, stable, weight),
+                      annotations={steps.WEIGHT: str(weight)})
+    what = f"canary {weight}% of {render.version_of(image)}"
+    if image != current_image:  # new pods must be ready before they get traffic
+        progress = Progress(reply_to, _job_id())
+        try:
+            steps.wait_rollout(kube, target, "canary",
+                               lambda s: progress.show(say.progress(target.name, target.env_name, what, s)))
+        except steps.RolloutFailed as failure:
+            steps.remove_track(kube, target, "canary")
+            steps.apply_split(kube, target, router, Split(weight=0, preview=split.preview))
+            raise _Aborted(say.failed(target.name, target.env_name, what, failure.reason, failure.details,
+                                      "the canary was removed; stable is untouched")) from None
+    steps.apply_split(kube, target, router, new)
+    _finish(reply_to, say.canary_live(target.name, target.env_name, image, router.describe(new, stable),
+                                      time.monotonic() - started))
+
+
+def _preview(kube: Kube, target: Target, image: str | None, who: str, reply_to: dict) -> None:
+    router = router_for(target.service.router)
+    if image is None:
+        raise PermanentError(f"say which image to preview: /deploy {target.name} <tag> preview")
+    split = Split(weight=steps.live_split(kube, target).weight, preview=True)
+    router.check(split)
+    started = time.monotonic()
+    what = f"preview of {render.version_of(image)}"
+    steps.apply_track(kube, target, image, steps.Change(who, f"{who}: {what}", _now()), track="preview",
+                      replicas=1)
+    progress = Progress(reply_to, _job_id())
+    steps.wait_rollout(kube, target, "preview",
+                       lambda s: progress.show(say.progress(target.name, target.env_name, what, s)))
+    steps.apply_split(kube, target, router, split)
+    _finish(reply_to, say.done(target.name, target.env_name, what, {"ready": 1, "desired": 1},
+                               time.monotonic() - started, (router.describe(split, 0),)))
+
+
+class _Aborted(Exception):
+    """A rollout step gave up cleanly; the message says what was undone."""
+
+    def __init__(self, message: Message):
+        super().__init__(message.title)
+        self.message = message
+
+
+def deploy(service: str, env: str, tag: str | None, strategy: str, weight: int | None, who: str,
+           reply_to: dict) -> None:
+    """/deploy <svc> [<tag>] [to <env>] [rolling | canary N% | preview]."""
+    kube, target = _context(service, env)
+    image = _image(target, tag)
+    if strategy == "rolling":
+        if image is None:
+            raise PermanentError(f"say which image: /deploy {service} <tag> (builds land with the GitLab issue)")
+        what = f"rolling update to {render.version_of(image)}"
+        holder = _lock(target, locks.Holder(_job_id(), who, what, "rolling"), target.env.progress_deadline * 3 + 120)
+        cause = f"{who}: /deploy {service} {tag}"
+    else:
+        what = f"canary {weight}%" if strategy == "canary" else "preview"
+        holder = _lock(target, locks.Holder(_job_id(), who, what, strategy), CANARY_LOCK_TTL,
+                       joinable=("canary", "preview"))
+    try:
+        with _cluster_errors():
+            if strategy == "rolling":
+                _rolling(kube, target, image, who, reply_to, what, cause)  # type: ignore[arg-type]
+            elif strategy == "canary":
+                _canary(kube, target, image, weight or 0, who, reply_to)
+            else:
+                _preview(kube, target, image, who, reply_to)
+    except _Aborted as aborted:
+        _release(target, holder)
+        _finish(reply_to, aborted.message)
+        return
+    except PermanentError:
+        if strategy == "rolling":
+            _release(target, holder)
+        raise
+    if strategy == "rolling":
+        _release(target, holder)
+
+
+def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None:
+    """/deploy <svc> promote | abort: finish or cancel the live canary (and preview)."""
+    kube, target = _context(service, env)
+    router = router_for(target.service.router)
+    redis = runtime.get().redis
+    holder = locks.holder(redis, service, env)
+    with _cluster_errors():
+        split = steps.live_split(kube, target)
+        if not split.weight and not split.preview:
+            raise PermanentError(f"{service} ({env}) has no live canary or preview to {step}")
+        started = time.monotonic()
+        if step == "promote":
+            track = "canary" if split.weight else "preview"
+            dep = fetching.read_deployment(kube, target.namespace, render.workload_name(service, track))
+            image = fetching.image_of(dep)
+            what = f"promote {track} {render.version_of(image)} to stable"
+            steps.apply_track(kube, target, image, steps.Change(who, f"{who}: {what}", _now()))
+            progress = Progress(reply_to, _job_id())
+            try:
+                summary = steps.wait_rollout(kube, target, "stable", lambda s: progress.show(
+                    say.progress(service, env, what, s)))
+            except steps.RolloutFailed as failure:
+                _finish(reply_to, say.failed(service, env, what, failure.reason, failure.details,
+                                             f"the {track} still takes its traffic; /deploy {service} abort "
+                                             f"removes it"))
+                return
+            remaining = Split(weight=0, preview=split.preview and track == "canary")
+        else:
+            what, summary, remaining = "abort", None, Split()
+        steps.apply_split(kube, target, router, remaining)
+        for track in ("canary", "preview"):
+            if (track == "canary" or not remaining.preview):
+                steps.remove_track(kube, target, track)
+    if holder and not remaining.preview:
+        locks.release(redis, service, env, holder.rollout)
+    if step == "promote":
+        _finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))  # type: ignore[arg-type]
+    else:
+        _finish(reply_to, Message(title=f"{service} ({env}): canary and preview removed; stable untouched",
+                                  severity="success", fields=(("traffic", "all to stable"),)))
+
+
+def rollback(service: str, env: str, revision: int | None, who: str, reply_to: dict) -> None:
+    """/rollback <svc> [to <revision>]: the previous revision's image, or a named one."""
+    kube, target = _context(service, env)
+    with _cluster_errors():
+        revisions = fetching.history(kube, target.namespace, service)
+        if not revisions:
+            raise PermanentError(f"{service} ({env}) has never been deployed")
+        if revision is None:
+            current = revisions[-1]
+            earlier = [r for r in revisions[:-1] if r.image != current.image]
+            if not earlier:
+                raise PermanentError(f"{service} ({env}) has no earlier revision to roll back to")
+            chosen = earlier[-1]
+        else:
+            matches = [r for r in revisions if r.number == revision]
+            if not matches:
+                known = ", ".join(str(r.number) for r in revisions)
+                raise PermanentError(f"{service} ({env}) has no revision {revision} (it has {known}; see /history)")
+            chosen = matches[0]
+    what = f"rollback to revision {chosen.number} ({render.version_of(chosen.image)})"
+    holder = _lock(target, locks.Holder(_job_id(), who, what, "rollback"), target.env.progress_deadline * 3 + 120)
+    try:
+        with _cluster_errors():
+            progress = Progress(reply_to, _job_id())
+            started = time.monotonic()
+            steps.apply_track(kube, target, chosen.image, steps.Change(who, f"{who}: {what}", _now()))
+            try:
+                summary = steps.wait_rollout(kube, target, "stable",
+                                             lambda s: progress.show(say.progress(service, env, what, s)))
+            except steps.RolloutFailed as failure:
+                _finish(reply_to, say.failed(service, env, what, failure.reason, failure.details,
+                                             "check /status and /events"))
+                return
+            _finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))
+    finally:
+        _release(target, holder)
+
+
+def scale(service: str, env: str, replicas: int, who: str, reply_to: dict) -> None:
+    """/scale <svc> <n>."""
+    kube, target = _context(service, env)
+    with _cluster_errors():
+        if fetching.read_deployment(kube, target.namespace, service) is None:
+            raise PermanentError(f"{service} ({env}) is not deployed yet")
+        if steps.hpa_exists(kube, target):
+            raise PermanentError(f"{service} ({env}) is autoscaled: change the range with /autoscale instead")
+        before = steps.stable_replicas(kube, target)
+        kube.apps.patch_namespaced_deployment_scale(service, target.namespace, {"spec": {"replicas": replicas}})
+        progress = Progress(reply_to, _job_id())
+        what = f"scale {before} → {replicas}"
+        started = time.monotonic()
+        summary = steps.wait_rollout(kube, target, "stable",
+                                     lambda s: progress.show(say.progress(service, env, what, s)))
+    _finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))
+
+
+def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_percent: int, who: str,
+              reply_to: dict) -> None:
+    """/autoscale <svc> <min>-<max> [cpu=<pct>%]: an HPA on the stable Deployment."""
+    kube, target = _context(service, env)
+    with _cluster_errors():
+        if fetching.read_deployment(kube, target.namespace, service) is None:
+            raise PermanentError(f"{service} ({env}) is not deployed yet")
+        applying.apply(kube, render.autoscaler(target, min_replicas, max_replicas, cpu_percent))
+    _finish(reply_to, Message(title=f"{service} ({env}): autoscaling {min_replicas}–{max_replicas} replicas "
+                                    f"at {cpu_percent}% CPU", severity="success",
+                              lines=("the HPA needs the metrics API (metrics-server) to act",)))
+
+
+def restart(service: str, env: str, who: str, reply_to: dict) -> None:
+    """/restart <svc>: a rolling restart, one pod at a time (like kubectl rollout restart)."""
+    kube, target = _context(service, env)
+    with _cluster_errors():
+        if fetching.read_deployment(kube, target.namespace, service) is None:
+            raise PermanentError(f"{service} ({env}) is not deployed yet")
+        patch = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": _now()}}}}}
+        job_patch_key = f"dockyard:restart:{_job_id()}"
+        redis = runtime.get().redis
+        if redis.set(job_patch_key, "1", nx=True, ex=3600):  # a retried job must not restart twice
+            kube.apps.patch_namespaced_deployment(service, target.namespace, patch)
+        progress = Progress(reply_to, _job_id())
+        started = time.monotonic()
+        summary = steps.wait_rollout(kube, target, "stable",
+                                     lambda s: progress.show(say.progress(service, env, "restart", s)))
+    _finish(reply_to, say.done(service, env, "restart", summary, time.monotonic() - started))

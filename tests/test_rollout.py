@@ -1,0 +1,179 @@
+"""Every deploy verb on the real control plane, driven through the chat pipeline and real RQ workers."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import runtime
+from deploy import fetching
+from deploy.kube import connect
+from tests.kubehelp import wait_pods
+from tests.rollout_fixtures import Chat, live_runtime, write_rules
+
+NS = "shop-test"
+REPO = "registry.local/shop"
+
+
+@pytest.fixture
+def chat(redis, cluster, tmp_path):
+    previous = runtime._current
+    rt = runtime.install(live_runtime(redis.connection_pool.connection_kwargs and
+                                      f"redis://127.0.0.1:{redis.connection_pool.connection_kwargs['port']}/0",
+                                      write_rules(tmp_path), cluster.dockyard_kubeconfig))
+    yield Chat(rt)
+    runtime._current = previous
+
+
+@pytest.fixture
+def k(cluster):
+    return connect(cluster.dockyard_kubeconfig)
+
+
+def image(dep) -> str:
+    return fetching.image_of(dep)
+
+
+def read(k, name):
+    return fetching.read_deployment(k, NS, name)
+
+
+def dyn(k, api_version, kind, name):
+    from kubernetes.client.exceptions import ApiException
+    try:
+        return k.dynamic.resources.get(api_version=api_version, kind=kind).get(name=name, namespace=NS).to_dict()
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def test_rolling_deploy_history_and_rollback(chat, k):
+    first = chat("alice", "/deploy roll v1")
+    assert first[-1]["text"].startswith("✔ roll (test): rolling update to v1 — done in")
+    assert image(read(k, "roll")) == f"{REPO}/roll:v1"
+    progress = [r for r in first if "progress" in r["text"]]
+    assert progress and len({r["ref"] for r in progress}) == 1  # one message, edited in place
+    assert chat("alice", "/deploy roll v2")[-1]["text"].startswith("✔ roll (test): rolling update to v2")
+    dep = read(k, "roll")
+    assert image(dep) == f"{REPO}/roll:v2"
+    assert dep.metadata.annotations["kubernetes.io/change-cause"] == "alice: /deploy roll v2"
+    [history] = chat("alice", "/history roll")
+    assert "#1  v1  alice" in history["text"] and "#2  v2  alice" in history["text"]
+    assert "← current" in history["text"].splitlines()[-2] or "← current" in history["text"]
+    back = chat("alice", "/rollback roll")
+    assert back[-1]["text"].startswith("✔ roll (test): rollback to revision 1 (v1) — done")
+    assert image(read(k, "roll")) == f"{REPO}/roll:v1"
+    named = chat("alice", "/rollback roll to 2")
+    assert named[-1]["text"].startswith("✔ roll (test): rollback to revision 2 (v2)")
+    assert "has no revision 9" in chat("alice", "/rollback roll to 9")[-1]["text"]
+
+
+def test_unready_release_is_rolled_back_automatically_with_the_reason(chat, k):
+    chat("alice", "/deploy unr v1")
+    replies = chat("alice", "/deploy unr v2-unready")
+    final = replies[-1]
+    assert final["message"]["severity"] == "error"
+    assert final["text"].startswith("✖ unr (test): rolling update to v2-unready failed and was rolled back")
+    assert "why: no progress for 6s (1/3 updated, 1 not ready)" in final["text"]
+    assert "not ready: unr-" in final["text"] and "Unhealthy: Readiness probe failed" in final["text"]
+    assert "rolled back to revision 1" in final["text"]
+    assert image(read(k, "unr")) == f"{REPO}/unr:v1"
+    wait_pods(k, NS, "unr", 3, lambda p: fetching.is_ready(p) and p.spec.containers[0].image.endswith(":v1"))
+
+
+def test_canary_through_ingress_nginx_weight_change_and_promote(chat, k):
+    chat("alice", "/deploy cnx v1")
+    live = chat("alice", "/deploy cnx v2 canary 10%")
+    assert live[-1]["text"].startswith("✔ cnx (test): canary live — 10% to canary (nginx)")
+    canary = read(k, "cnx-canary")
+    assert image(canary) == f"{REPO}/cnx:v2" and canary.spec.replicas == 1
+    ingress = dyn(k, "networking.k8s.io/v1", "Ingress", "cnx-canary")
+    notes = ingress["metadata"]["annotations"]
+    assert notes["nginx.ingress.kubernetes.io/canary"] == "true"
+    assert notes["nginx.ingress.kubernetes.io/canary-weight"] == "10"
+    generation = canary.metadata.generation
+    chat("alice", "/deploy cnx canary 30%")  # a live canary: only the weight changes
+    notes = dyn(k, "networking.k8s.io/v1", "Ingress", "cnx-canary")["metadata"]["annotations"]
+    assert notes["nginx.ingress.kubernetes.io/canary-weight"] == "30"
+    assert image(read(k, "cnx-canary")) == f"{REPO}/cnx:v2"
+    assert read(k, "cnx-canary").spec.template == canary.spec.template and generation >= 1
+    [status] = chat("alice", "/status cnx")
+    assert "test canary: 1/1 ready, image registry.local/shop/cnx:v2, weight 30% (nginx)" in status["text"]
+    done = chat("alice", "/deploy cnx promote")
+    assert done[-1]["text"].startswith("✔ cnx (test): promote canary v2 to stable — done")
+    assert image(read(k, "cnx")) == f"{REPO}/cnx:v2"
+    assert read(k, "cnx-canary") is None
+    assert dyn(k, "networking.k8s.io/v1", "Ingress", "cnx-canary") is None
+    assert dyn(k, "networking.k8s.io/v1", "Ingress", "cnx") is not None
+
+
+def test_canary_through_istio_and_abort_leaves_stable_untouched(chat, k):
+    chat("alice", "/deploy cis v1")
+    stable_before = read(k, "cis").spec.template
+    chat("alice", "/deploy cis v2 canary 20%")
+    routes = dyn(k, "networking.istio.io/v1", "VirtualService", "cis")["spec"]["http"]
+    assert [(d["destination"]["host"], d["weight"]) for d in routes[-1]["route"]] == [("cis", 80),
+                                                                                      ("cis-canary", 20)]
+    aborted = chat("alice", "/deploy cis abort")
+    assert aborted[-1]["text"] == "✔ cis (test): canary and preview removed; stable untouched\n  traffic  all to stable"
+    routes = dyn(k, "networking.istio.io/v1", "VirtualService", "cis")["spec"]["http"]
+    assert [(d["destination"]["host"], d["weight"]) for d in routes[-1]["route"]] == [("cis", 100)]
+    assert read(k, "cis-canary") is None and read(k, "cis").spec.template == stable_before
+
+
+def test_preview_by_header_beside_a_weighted_canary_through_gateway_api(chat, k):
+    chat("alice", "/deploy cgw v1")
+    chat("alice", "/deploy cgw v2 canary 10%")
+    chat("alice", "/deploy cgw v3 preview")
+    route = dyn(k, "gateway.networking.k8s.io/v1", "HTTPRoute", "cgw")["spec"]
+    preview, primary = route["rules"]
+    assert preview["matches"][0]["headers"] == [{"name": "X-Dockyard-Preview", "type": "Exact", "value": "on"}]
+    assert [b["name"] for b in preview["backendRefs"]] == ["cgw-preview"]
+    assert [(b["name"], b["weight"]) for b in primary["backendRefs"]] == [("cgw", 90), ("cgw-canary", 10)]
+    assert image(read(k, "cgw-preview")) == f"{REPO}/cgw:v3"
+    chat("alice", "/deploy cgw abort")
+    route = dyn(k, "gateway.networking.k8s.io/v1", "HTTPRoute", "cgw")["spec"]
+    assert len(route["rules"]) == 1 and [b["name"] for b in route["rules"][0]["backendRefs"]] == ["cgw"]
+    assert read(k, "cgw-preview") is None and read(k, "cgw-canary") is None
+
+
+def test_replica_ratio_canary_is_honest_about_granularity(chat, k):
+    chat("alice", "/deploy crp v1")
+    live = chat("alice", "/deploy crp v2 canary 10%")
+    assert "10% asked, 1 of 5 pods = 20% actual" in live[-1]["text"]
+    service = k.core.read_namespaced_service("crp", NS)
+    assert service.spec.selector == {"app": "crp"}  # spans stable and canary pods
+    [status] = chat("alice", "/status crp")
+    assert "weight 10% asked, 20% actual by replicas" in status["text"]
+    assert "preview needs a router that matches headers" in chat("alice", "/deploy crp v3 preview")[-1]["text"]
+
+
+def test_one_rollout_per_service_at_a_time(chat, k):
+    chat("alice", "/deploy lockd v1")
+    chat("alice", "/deploy lockd v2 canary 10%")
+    refused = chat("dave", "/deploy lockd v3")
+    assert refused[0]["refused"]
+    assert refused[0]["text"] == "lockd (test) is being deployed by alice, canary 10% — wait, or /deploy lockd abort"
+    refused = chat("dave", "/rollback lockd")
+    assert refused[0]["text"].startswith("lockd (test) is being deployed by alice")
+    chat("dave", "/deploy lockd abort")
+    assert chat("dave", "/deploy lockd v3")[-1]["text"].startswith("✔ lockd (test): rolling update to v3")
+
+
+def test_scale_restart_autoscale_and_logs(chat, k):
+    chat("alice", "/deploy ops v1")
+    assert chat("alice", "/scale ops 5")[-1]["text"].startswith("✔ ops (test): scale 3 → 5 — done")
+    assert read(k, "ops").status.ready_replicas == 5
+    chat("alice", "/deploy ops v2")
+    assert read(k, "ops").spec.replicas == 5  # a deploy keeps the scale
+    restarted = chat("alice", "/restart ops")
+    assert restarted[-1]["text"].startswith("✔ ops (test): restart — done")
+    assert "kubectl.kubernetes.io/restartedAt" in read(k, "ops").spec.template.metadata.annotations
+    auto = chat("alice", "/autoscale ops 2-8 cpu=60%")
+    assert auto[-1]["text"].startswith("✔ ops (test): autoscaling 2–8 replicas at 60% CPU")
+    hpa = k.autoscaling.read_namespaced_horizontal_pod_autoscaler("ops", NS)
+    assert (hpa.spec.min_replicas, hpa.spec.max_replicas) == (2, 8)
+    assert "is autoscaled" in chat("alice", "/scale ops 3")[-1]["text"]
+    [logs] = chat("alice", "/logs ops --tail 5")
+    assert logs["text"].startswith("ℹ ops (test) logs, last 5 lines per pod")
+    assert logs["text"].count("── ops-") == 5 and "(no logs:" in logs["text"]
