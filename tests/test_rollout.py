@@ -177,3 +177,61 @@ def test_scale_restart_autoscale_and_logs(chat, k):
     [logs] = chat("alice", "/logs ops --tail 5")
     assert logs["text"].startswith("ℹ ops (test) logs, last 5 lines per pod")
     assert logs["text"].count("── ops-") == 5 and "(no logs:" in logs["text"]
+
+
+def test_worker_killed_mid_rollout_converges_without_duplicates(chat, k, cluster, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from rq import Queue
+    from rq.job import Job, JobStatus
+    from rq.registry import StartedJobRegistry
+
+    from bots.pipeline import ChatRequest, submit
+    from jobs import locks
+    from tests.services import wait_until
+
+    rt = chat.rt
+    chat("alice", "/deploy kill v1")
+    env = {**os.environ, "DOCKYARD_REDIS_URL": rt.settings.redis_url, "DOCKYARD_RULES_DIR": str(rt.settings.rules_dir),
+           "KUBECONFIG": str(cluster.dockyard_kubeconfig)}
+
+    def worker() -> subprocess.Popen:
+        return subprocess.Popen([sys.executable, "-m", "core.cli", "worker"], env=env,
+                                cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    first = worker()
+    outcome = submit(rt, ChatRequest("console", "alice", "/deploy kill v2-slow",
+                                     {"sink": "console", "conversation": "killed"}))
+    job = Job.fetch(outcome.job_id, connection=rt.redis)
+    wait_until(lambda: job.get_status(refresh=True) == JobStatus.STARTED and
+               image(read(k, "kill")).endswith(":v2-slow") and
+               rt.redis.exists("dockyard:progress:" + job.id), 30, "the rollout under way")
+    os.killpg(first.pid, signal.SIGKILL)  # the worker and its work horse die mid-rollout
+    first.wait(10)
+    assert job.get_status(refresh=True) == JobStatus.STARTED  # abandoned mid-flight
+    mid = read(k, "kill").status
+    assert (mid.updated_replicas or 0, mid.ready_replicas or 0, mid.replicas or 0) != (3, 3, 3)  # not done yet
+    # RQ declares the job abandoned once its heartbeat expires (60 s + monitoring interval); jump ahead:
+    StartedJobRegistry(queue=Queue("rollouts", connection=rt.redis)).cleanup(timestamp=time.time() + 3600)
+    second = worker()
+    try:
+        wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, 60, "the retried job")
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(20)
+    dep = read(k, "kill")
+    assert image(dep) == f"{REPO}/kill:v2-slow" and dep.status.ready_replicas == 3
+    assert dep.status.updated_replicas == 3 and (dep.status.replicas or 0) == 3
+    sets = k.apps.list_namespaced_replica_set(NS, label_selector="app=kill").items
+    assert sorted(rs.spec.template.spec.containers[0].image for rs in sets) == [f"{REPO}/kill:v1", f"{REPO}/kill:v2-slow"]
+    replies = [__import__("json").loads(r) for r in rt.redis.lrange("dockyard:console:conversation:killed", 0, -1)]
+    finals = [r for r in replies if "— done in" in r["text"]]
+    assert len(finals) == 1, [r["text"] for r in replies]
+    progress_refs = {r["ref"] for r in replies if "progress" in r["text"]}
+    assert len(progress_refs) == 1  # the retried job edited the same progress message
+    assert locks.holder(rt.redis, "kill", "test") is None
