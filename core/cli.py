@@ -112,6 +112,15 @@ def cmd_requeue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Seed the local run: v1 of each service in test, v2 recorded as newest."""
+    from core import demo
+
+    for name in demo.seed():
+        print(f"{name}: v1 deployed to test; v2 recorded as its newest image")
+    return 0
+
+
 def cmd_cluster(args: argparse.Namespace) -> int:
     """Start, stop or describe the local control plane."""
     from deploy.local import cluster
@@ -142,6 +151,9 @@ def parser() -> argparse.ArgumentParser:
     jobs.add_argument("action", choices=["requeue"])
     jobs.add_argument("job_id")
     jobs.set_defaults(func=cmd_requeue)
+    dem = sub.add_parser("demo", help="seed the local cluster of make run with the example services")
+    dem.add_argument("action", choices=["seed"])
+    dem.set_defaults(func=cmd_demo)
     cl = sub.add_parser("cluster", help="the local Kubernetes control plane")
     cl.add_argument("action", choices=["up", "down", "status", "env"])
     cl.set_defaults(func=cmd_cluster)

@@ -24,7 +24,7 @@ from deploy import rollout as steps
 from deploy.kube import Kube, connect
 from deploy.render import Target
 from deploy.routers import RouterError, Split, router_for
-from jobs import locks
+from jobs import images, locks
 from jobs.errors import PermanentError, TemporaryError
 from jobs.notify import deliver
 from jobs.progress import Progress
@@ -156,6 +156,10 @@ def _canary(kube: Kube, target: Target, image: str | None, weight: int, who: str
                                       time.monotonic() - started))
 
 
+def _canary_live(kube: Kube, target: Target) -> bool:
+    return fetching.read_deployment(kube, target.namespace, render.workload_name(target.name, "canary")) is not None
+
+
 def _preview(kube: Kube, target: Target, image: str | None, who: str, reply_to: dict) -> None:
     router = router_for(target.service.router)
     if image is None:
@@ -186,13 +190,17 @@ def deploy(service: str, env: str, tag: str | None, strategy: str, weight: int |
            reply_to: dict) -> None:
     """/deploy <svc> [<tag>] [to <env>] [rolling | canary N% | preview]."""
     kube, target = _context(service, env)
+    if tag is None and not (strategy == "canary" and _canary_live(kube, target)):
+        newest = images.latest(runtime.get().redis, service)
+        if newest is None:
+            raise PermanentError(f"no tag given and {service} has no build yet: /deploy {service} <tag>")
+        tag = newest["tag"]
     image = _image(target, tag)
     if strategy == "rolling":
-        if image is None:
-            raise PermanentError(f"say which image: /deploy {service} <tag> (builds land with the GitLab issue)")
-        what = f"rolling update to {render.version_of(image)}"
+        what = f"rolling update to {render.version_of(image)}"  # type: ignore[arg-type]
         holder = _lock(target, locks.Holder(_job_id(), who, what, "rolling"), target.env.progress_deadline * 3 + 120)
         cause = f"{who}: /deploy {service} {tag}"
+        assert image is not None
     else:
         what = f"canary {weight}%" if strategy == "canary" else "preview"
         holder = _lock(target, locks.Holder(_job_id(), who, what, strategy), CANARY_LOCK_TTL,

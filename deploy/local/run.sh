@@ -45,12 +45,18 @@ fi
 echo "[run] kubernetes: KUBECONFIG=$KUBECONFIG" >&2
 
 ./dockyard rules check >&2
+if [ -n "$started_cluster" ]; then
+  echo "[run] seeding the local cluster: v1 of each example service in test" >&2
+  ./dockyard demo seed >&2
+fi
 
 cat >&2 <<TXT
 
   Dockyard is starting on http://127.0.0.1:$PORT   (Ctrl-C stops everything)
   In another terminal:
     ./dockyard chat --as alice "/status web"
+    ./dockyard chat --as alice "/deploy web canary 10%"    (v2 beside v1, 10% by nginx)
+    ./dockyard chat --as alice "/deploy web promote"
     ./dockyard chat --as alice "/help"
     ./dockyard audit --since 1h
     curl localhost:$PORT/readyz ; curl localhost:$PORT/metrics
