@@ -14,7 +14,7 @@ class Button:
 
     label: str
     action: str  # e.g. "rollback", "approve", "silence"
-    value: str = ""
+    value: str = ""  # the chat command the button stands for, e.g. "/deploy web promote"
     url: str | None = None
 
 

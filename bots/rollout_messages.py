@@ -9,6 +9,10 @@ def _where(service: str, env: str) -> str:
     return f"{service} ({env})"
 
 
+def _in(env: str) -> str:
+    return "" if env == "test" else f" in {env}"
+
+
 def progress(service: str, env: str, what: str, summary: dict) -> Message:
     """The in-place progress line of a rollout."""
     desired = summary["desired"]
@@ -26,7 +30,7 @@ def rolled_back(service: str, env: str, what: str, reason: str, details: list[st
     """A rollout that did not converge and was undone automatically."""
     lines = (f"why: {reason}", *(f"not ready: {d}" for d in details), f"rolled back to {to}")
     return Message(title=f"{_where(service, env)}: {what} failed and was rolled back", severity="error",
-                   lines=lines, buttons=(Button("Status", "status", service),))
+                   lines=lines, buttons=(Button("Status", "status", f"/status {service}{_in(env)}"),))
 
 
 def failed(service: str, env: str, what: str, reason: str, details: list[str], after: str) -> Message:
@@ -39,4 +43,5 @@ def canary_live(service: str, env: str, image: str, split_text: str, seconds: fl
                    fields=(("canary image", image), ("took", f"{seconds:.0f}s")),
                    lines=(f"next: /deploy {service} canary <N>%, /deploy {service} promote or /deploy {service} abort"
                           + (f" in {env}" if env != "test" else ""),),
-                   buttons=(Button("Promote", "promote", service), Button("Abort", "abort", service)))
+                   buttons=(Button("Promote", "promote", f"/deploy {service} promote{_in(env)}"),
+                            Button("Abort", "abort", f"/deploy {service} abort{_in(env)}")))

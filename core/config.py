@@ -38,6 +38,8 @@ class Settings(BaseModel):
     slack_api_url: str = "https://slack.com/api/"
     dingtalk_app_secret: SecretStr | None = None
     dingtalk_robot_secret: SecretStr | None = None
+    dingtalk_robots: dict[str, SecretStr] = {}  # robot name -> webhook URL (it carries the access token)
+    dingtalk_robot_secrets: dict[str, SecretStr] = {}  # robot name -> sign secret, when robots differ
     gitlab_url: str | None = None
     gitlab_token: SecretStr | None = None
     gitlab_webhook_token: SecretStr | None = None
@@ -66,6 +68,20 @@ def _int(name: str, value: str, low: int, high: int) -> int:
     if not value.isdigit() or not low <= int(value) <= high:
         raise ConfigError(f"{name}={value!r} must be a whole number {low}–{high}")
     return int(value)
+
+
+def _named(name: str, value: str) -> list[tuple[str, str]]:
+    """'url' -> [('default', url)]; 'a=url1,b=url2' -> [('a', url1), ('b', url2)]."""
+    items = [part.strip() for part in value.split(",") if part.strip()]
+    if len(items) == 1 and items[0].startswith(("http://", "https://")):
+        return [("default", items[0])]
+    pairs = []
+    for item in items:
+        key, sep, rest = item.partition("=")
+        if not sep or not key or key.startswith("http"):
+            raise ConfigError(f"{name}: give each entry as name=value, e.g. payments=https://...")
+        pairs.append((key, rest))
+    return pairs
 
 
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -106,6 +122,13 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     for name in ("SLACK_API_URL", "GITLAB_URL", "ALERTMANAGER_URL", "PROMETHEUS_URL"):
         if get(name):
             values[name.lower()] = _url(name, get(name), ("http", "https"))
+    if get("DINGTALK_ROBOT_WEBHOOK"):
+        values["dingtalk_robots"] = {k: SecretStr(_url("DINGTALK_ROBOT_WEBHOOK", v, ("http", "https")))
+                                     for k, v in _named("DINGTALK_ROBOT_WEBHOOK", get("DINGTALK_ROBOT_WEBHOOK"))}
+    secret = get("DINGTALK_ROBOT_SECRET") or ""
+    if "=" in secret and not secret.startswith("SEC"):  # per-robot secrets; DingTalk's own start with SEC
+        values["dingtalk_robot_secrets"] = {k: SecretStr(v) for k, v in _named("DINGTALK_ROBOT_SECRET",
+                                                                               get("DINGTALK_ROBOT_SECRET"))}
     for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "DINGTALK_APP_SECRET", "DINGTALK_ROBOT_SECRET",
                  "GITLAB_TOKEN", "GITLAB_WEBHOOK_TOKEN", "ALERTMANAGER_WEBHOOK_TOKEN"):
         if get(name):

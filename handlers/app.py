@@ -24,9 +24,19 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["dockyard"] = rt
 
+    from bots.dingtalk import callback as dingtalk
+    from bots.slack import blueprint as slack
     from handlers import health
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(slack.bp)
+    app.register_blueprint(dingtalk.bp)
+    if rt.settings.slack_signing_secret and rt.settings.slack_bot_token:
+        from slack_bolt.adapter.flask import SlackRequestHandler
+
+        from bots.slack.app import build
+
+        app.extensions["dockyard.slack"] = SlackRequestHandler(build(rt))
 
     @app.before_request
     def _start() -> None:

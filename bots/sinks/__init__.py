@@ -35,4 +35,10 @@ def get_sink(name: str) -> Sink:
     if name == "console":
         from bots.sinks.console import ConsoleSink
         return ConsoleSink(rt.redis)
-    raise SinkError(f"no sink {name!r} is configured in this Dockyard (console only so far)", retryable=False)
+    if name == "slack":
+        from bots.slack.sink import SlackSink
+        return SlackSink(rt.settings)
+    if name == "dingtalk":
+        from bots.dingtalk.sink import DingTalkSink
+        return DingTalkSink(rt.redis, rt.settings)
+    raise SinkError(f"no sink {name!r}; known: console, slack, dingtalk", retryable=False)

@@ -1,0 +1,80 @@
+"""Message -> Slack Block Kit, within Slack's limits. Pure."""
+
+from __future__ import annotations
+
+from bots.message import Message
+from bots.render import ICONS
+
+MAX_BLOCKS = 50
+SECTION_TEXT = 3000
+FIELDS_PER_SECTION = 10
+FIELD_TEXT = 2000
+BUTTON_TEXT = 75
+BUTTON_VALUE = 2000
+BUTTONS_PER_ACTIONS = 25
+FALLBACK_TEXT = 3000
+DANGER = {"reject", "abort", "rollback", "silence"}
+PRIMARY = {"approve", "promote"}
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _escape(text: str) -> str:
+    """Slack mrkdwn treats &, < and > as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _line_sections(lines: tuple[str, ...]) -> list[dict]:
+    sections, chunk = [], ""
+    for line in lines:
+        piece = _escape(line)
+        if chunk and len(chunk) + 1 + len(piece) > SECTION_TEXT - 10:
+            sections.append(chunk)
+            chunk = ""
+        chunk = f"{chunk}\n{piece}" if chunk else piece
+    if chunk:
+        sections.append(chunk)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": _cut(f"```{s}```" if len(s) < SECTION_TEXT - 6
+                                                                        else s, SECTION_TEXT)}} for s in sections]
+
+
+def blocks(message: Message) -> list[dict]:
+    """Header section, fields, lines, buttons and footer; at most 50 blocks."""
+    out: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": _cut(
+        f"{ICONS[message.severity]} *{_escape(message.title)}*", SECTION_TEXT)}}]
+    fields = [{"type": "mrkdwn", "text": _cut(f"*{_escape(k)}*\n{_escape(v)}", FIELD_TEXT)}
+              for k, v in message.fields]
+    for start in range(0, len(fields), FIELDS_PER_SECTION):
+        out.append({"type": "section", "fields": fields[start:start + FIELDS_PER_SECTION]})
+    out += _line_sections(message.lines)
+    tail: list[dict] = []
+    if message.buttons:
+        elements = []
+        for index, button in enumerate(message.buttons[:BUTTONS_PER_ACTIONS]):
+            element = {"type": "button", "action_id": f"dockyard-{button.action}-{index}",
+                       "text": {"type": "plain_text", "text": _cut(button.label, BUTTON_TEXT)},
+                       "value": _cut(button.value, BUTTON_VALUE)}
+            if button.url:
+                element["url"] = button.url
+            if button.action in PRIMARY:
+                element["style"] = "primary"
+            elif button.action in DANGER:
+                element["style"] = "danger"
+            elements.append(element)
+        tail.append({"type": "actions", "elements": elements})
+    if message.footer:
+        tail.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(_escape(message.footer),
+                                                                                      SECTION_TEXT)}]})
+    room = MAX_BLOCKS - len(tail)
+    if len(out) > room:
+        dropped = len(out) - room + 1
+        out = out[: room - 1] + [{"type": "section", "text": {"type": "mrkdwn",
+                                                              "text": f"_… and {dropped} more sections_"}}]
+    return out + tail
+
+
+def fallback_text(message: Message) -> str:
+    """The notification text (shown where blocks are not)."""
+    return _cut(f"{ICONS[message.severity]} {message.title}", FALLBACK_TEXT)

@@ -1,0 +1,48 @@
+"""Stand-in for DingTalk's robot send API and sessionWebhooks: checks the sign, enforces 20/min, records."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from bots.dingtalk import sign
+from tests.fakes.server import StandIn
+
+
+class DingTalkAPI(StandIn):
+    def __init__(self, tokens: dict[str, str]):
+        super().__init__()
+        self.tokens = tokens  # access_token -> robot sign secret
+        self.sent_at: dict[str, list[float]] = {}
+
+    def handle(self, method, path, query, headers, body):
+        payload = json.loads(body or b"{}")
+        if path.startswith("/session/"):
+            self.record(kind="session", path=path, payload=payload)
+            return 200, {"errcode": 0, "errmsg": "ok"}
+        token = (query.get("access_token") or [""])[0]
+        if token not in self.tokens:
+            return 200, {"errcode": 300001, "errmsg": "token is not exist"}
+        problem = sign.verify((query.get("timestamp") or [None])[0], (query.get("sign") or [None])[0],
+                              self.tokens[token])
+        if problem:
+            self.record(kind="refused", reason=problem)
+            return 200, {"errcode": 310000, "errmsg": f"sign not match: {problem}"}
+        if len(body) > 20_000:
+            return 200, {"errcode": 460101, "errmsg": "message too long, exceed 20000 bytes"}
+        now = time.time()
+        recent = [t for t in self.sent_at.get(token, []) if now - t < 60]
+        if len(recent) >= 20:
+            self.record(kind="too_fast", token=token)
+            return 200, {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}
+        self.sent_at[token] = recent + [now]
+        self.record(kind="robot", token=token, payload=payload, at=now)
+        return 200, {"errcode": 0, "errmsg": "ok"}
+
+    def robot_texts(self) -> list[str]:
+        out = []
+        for call in self.calls:
+            if call.get("kind") == "robot":
+                body = call["payload"].get("markdown") or call["payload"].get("actionCard") or {}
+                out.append(body.get("text", ""))
+        return out
