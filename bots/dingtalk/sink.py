@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 
@@ -19,8 +20,11 @@ TIMEOUT = 5
 
 def post_json(url: str, payload: dict) -> dict:
     """POST a robot payload; DingTalk answers 200 with {errcode, errmsg}."""
+    # Sent as UTF-8 exactly as render.payload measured it (requests' json= would \u-escape and grow it).
+    body = json.dumps(payload, ensure_ascii=False).encode()
     try:
-        response = requests.post(url, json=payload, timeout=TIMEOUT)
+        response = requests.post(url, data=body, headers={"Content-Type": "application/json; charset=utf-8"},
+                                 timeout=TIMEOUT)
     except requests.RequestException as exc:
         raise SinkError(f"DingTalk did not answer: {exc.__class__.__name__}") from None
     if response.status_code >= 500:
