@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 USAGE: dict[str, str] = {
-    "deploy": "/deploy <svc> [<tag>] [to <env>] [rolling | canary <N>% | preview]  ·  /deploy <svc> promote | abort [in <env>]",
+    "deploy": "/deploy <svc> [<tag>] [to <env>] [rolling | canary <N>% | preview] [--break-glass <reason>]  ·  "
+              "/deploy <svc> promote | abort [in <env>]",
     "rollback": "/rollback <svc> [to <revision>] [in <env>]",
     "scale": "/scale <svc> <n> [in <env>]",
     "autoscale": "/autoscale <svc> <min>-<max> [cpu=<pct>%] [in <env>]",
@@ -91,6 +92,7 @@ class Deploy(Command):
     env: str = "test"
     strategy: Literal["rolling", "canary", "preview"] = "rolling"
     weight: int | None = None
+    break_glass: str | None = None  # reason to deploy to prod an image that never ran in test
 
 
 @dataclass(frozen=True)

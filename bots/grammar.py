@@ -23,7 +23,7 @@ SILENCE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 DURATION = re.compile(r"^(\d{1,6})([smhd])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MAX_TEXT = 2000
-KEYWORDS = {"to", "in", "rolling", "canary", "preview", "promote", "abort"}
+KEYWORDS = {"to", "in", "rolling", "canary", "preview", "promote", "abort", "--break-glass"}
 
 
 class CommandError(ValueError):
@@ -156,8 +156,14 @@ def _deploy(t: _Tokens, now: datetime) -> Command:
         strategy = word
     if env is None and t.accept("to", "in"):  # the environment may also come last
         env = t.env()
+    break_glass = None
+    if t.accept("--break-glass"):
+        break_glass = t.rest()
+        if not break_glass:
+            raise t.fail("--break-glass needs a reason, for the audit trail")
     t.done()
-    return c.Deploy(service=service, tag=tag, env=env or "test", strategy=strategy, weight=weight)  # type: ignore[arg-type]
+    return c.Deploy(service=service, tag=tag, env=env or "test", strategy=strategy, weight=weight,  # type: ignore[arg-type]
+                    break_glass=break_glass)
 
 
 def _rollback(t: _Tokens, now: datetime) -> Command:

@@ -63,10 +63,6 @@ def _rollout_conflict(rt: Runtime, command: Command) -> str | None:
     """Refuse early what the rollout job would refuse: a locked service, an approval not given."""
     if not isinstance(command, (c.Deploy, c.DeployControl, c.Rollback)):
         return None
-    spec = rt.rules.catalog.services[command.service].environments[command.env]
-    if isinstance(command, c.Deploy) and spec.approval == "required":
-        return (f"{command.service} ({command.env}) needs an approval before a deploy, and approvals are not "
-                f"available in this Dockyard yet; nothing was changed")
     current = locks.holder(rt.redis, command.service, command.env)
     if current is None or isinstance(command, c.DeployControl):
         return None
@@ -99,6 +95,10 @@ def submit(rt: Runtime, request: ChatRequest) -> Outcome:
                             getattr(command, "env", None))
     if not decision.allowed:
         return refuse("refused", decision.reason, command.verb, command.target or "")
+    if isinstance(command, c.Deploy) and command.break_glass:
+        glass = policy.check(rt.rules, who, "breakglass", command.service, command.env)
+        if not glass.allowed:
+            return refuse("refused", glass.reason, command.verb, command.target or "")
     conflict = _rollout_conflict(rt, command)
     if conflict:
         return refuse("refused", conflict, command.verb, command.target or "")

@@ -33,6 +33,7 @@ class Settings(BaseModel):
     public_url: str = "http://127.0.0.1:8080"
     job_retries: int = 3
     job_backoff: tuple[int, ...] = (10, 30, 90)
+    approval_ttl: int = 3600
     slack_signing_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -116,6 +117,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         values["public_url"] = _url("DOCKYARD_PUBLIC_URL", get("DOCKYARD_PUBLIC_URL"), ("http", "https"))
     if get("DOCKYARD_JOB_RETRIES"):
         values["job_retries"] = _int("DOCKYARD_JOB_RETRIES", get("DOCKYARD_JOB_RETRIES"), 0, 20)
+    if get("DOCKYARD_APPROVAL_TTL"):
+        values["approval_ttl"] = _int("DOCKYARD_APPROVAL_TTL", get("DOCKYARD_APPROVAL_TTL"), 1, 7 * 86400)
     if get("DOCKYARD_JOB_BACKOFF"):
         parts = get("DOCKYARD_JOB_BACKOFF").split(",")
         values["job_backoff"] = tuple(_int("DOCKYARD_JOB_BACKOFF", p.strip(), 0, 3600) for p in parts)

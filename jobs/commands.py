@@ -16,7 +16,7 @@ from core import runtime
 from deploy import fetching, render
 from deploy.kube import Kube, connect
 from deploy.render import Target
-from jobs import rollout
+from jobs import approvals, rollout
 from jobs.errors import PermanentError, TemporaryError
 from jobs.notify import deliver
 
@@ -112,9 +112,19 @@ READERS: dict[type, Callable[[Command], Message]] = {
     c.Status: _status, c.History: _history, c.Logs: _logs,
 }
 
+def _deploy(cmd: c.Deploy, who: str, reply_to: dict) -> None:
+    """A deploy runs now, or asks for an approval where the environment requires one."""
+    service = runtime.get().rules.catalog.services[cmd.service]
+    if service.environments[cmd.env].approval == "required":
+        approvals.request(cmd.to_dict(), who, reply_to)
+        return
+    rollout.deploy(cmd.service, cmd.env, cmd.tag, cmd.strategy, cmd.weight, who, reply_to)
+
+
 ACTIONS: dict[type, Callable[[Command, str, dict], None]] = {
-    c.Deploy: lambda cmd, who, to: rollout.deploy(cmd.service, cmd.env, cmd.tag, cmd.strategy, cmd.weight,
-                                                  who, to),
+    c.Deploy: _deploy,  # type: ignore[dict-item]
+    c.Approve: lambda cmd, who, to: approvals.approve(cmd.approval_id, who, to),
+    c.Reject: lambda cmd, who, to: approvals.reject(cmd.approval_id, who, cmd.reason or "", to),
     c.DeployControl: lambda cmd, who, to: rollout.control(cmd.service, cmd.env, cmd.step, who, to),
     c.Rollback: lambda cmd, who, to: rollout.rollback(cmd.service, cmd.env, cmd.revision, who, to),
     c.Scale: lambda cmd, who, to: rollout.scale(cmd.service, cmd.env, cmd.replicas, who, to),
@@ -129,8 +139,20 @@ def runs(command: Command) -> bool:
     return type(command) in READERS or type(command) in ACTIONS
 
 
+ROLLOUTS = (c.Deploy, c.DeployControl, c.Rollback, c.Scale, c.Autoscale, c.Restart)
+
+
 def queue_of(command: Command) -> str:
-    return "rollouts" if type(command) in ACTIONS else "commands"
+    return "rollouts" if isinstance(command, ROLLOUTS) else "commands"
+
+
+def run_approved(command: dict, who: dict, reply_to: dict) -> str:
+    """RQ entry point for a deploy whose approval was just given (never asks again)."""
+    cmd = Command.from_dict(command)
+    assert isinstance(cmd, c.Deploy)
+    rollout.deploy(cmd.service, cmd.env, cmd.tag, cmd.strategy, cmd.weight,
+                   f"{who['user']} (approved by {who['approved_by']})", reply_to)
+    return "done"
 
 
 def answer(command: Command) -> Message:

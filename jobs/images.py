@@ -24,3 +24,12 @@ def record(redis: Redis, service: str, tag: str, source: str) -> None:
 def latest(redis: Redis, service: str) -> dict | None:
     raw = redis.get(_key(service))
     return json.loads(raw) if raw else None
+
+
+def mark_ran_in_test(redis: Redis, service: str, tag: str) -> None:
+    """A rollout of this tag finished healthy in test: prod may take it."""
+    redis.sadd(f"dockyard:ran-in-test:{service}", tag)
+
+
+def ran_in_test(redis: Redis, service: str, tag: str) -> bool:
+    return bool(redis.sismember(f"dockyard:ran-in-test:{service}", tag))

@@ -120,6 +120,8 @@ def _rolling(kube: Kube, target: Target, image: str, who: str, reply_to: dict, w
         _finish(reply_to, say.rolled_back(target.name, target.env_name, what, failure.reason, failure.details,
                                           f"revision {back.number} ({back.image})"))
         return
+    if target.env_name == "test":
+        images.mark_ran_in_test(runtime.get().redis, target.name, render.version_of(image))
     _finish(reply_to, say.done(target.name, target.env_name, what, summary, time.monotonic() - started))
 
 
@@ -252,6 +254,8 @@ def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None
                                              f"removes it"))
                 return
             remaining = Split(weight=0, preview=split.preview and track == "canary")
+            if env == "test":
+                images.mark_ran_in_test(redis, service, render.version_of(image))
         else:
             what, summary, remaining = "abort", None, Split()
         steps.apply_split(kube, target, router, remaining)

@@ -27,6 +27,7 @@ TEST_SERVICES = {
     "kill": {"router": "replicas", "replicas": 3},
     "unr": {"router": "replicas", "replicas": 3},
     "ops": {"router": "replicas", "replicas": 3},
+    "appr": {"router": "replicas", "replicas": 1, "prod": True},
 }
 
 
@@ -42,14 +43,17 @@ def write_rules(directory: Path) -> Path:
                      "progress_deadline": 6}}}
         if "host" in spec:
             entry["host"] = spec["host"]
+        if spec.get("prod"):
+            entry["environments"]["prod"] = {"namespace": "shop-prod", "replicas": 1, "resources": "0.5C1G",
+                                             "approval": "required", "progress_deadline": 6}
         catalog["services"][name] = entry
     (directory / "catalog.yaml").write_text(yaml.safe_dump(catalog))
     return directory
 
 
-def live_runtime(redis_url: str, rules_dir: Path, kubeconfig: Path) -> Runtime:
+def live_runtime(redis_url: str, rules_dir: Path, kubeconfig: Path, **extra) -> Runtime:
     settings = Settings(redis_url=redis_url, rules_dir=rules_dir, kubeconfig=kubeconfig, job_retries=1,
-                        job_backoff=(0,))
+                        job_backoff=(0,), **extra)
     return Runtime(settings=settings, rules=load_rules(rules_dir))
 
 
@@ -70,3 +74,10 @@ class Chat:
         if run:
             DockyardSimpleWorker(list(QUEUES), connection=self.rt.redis).work(burst=True)
         return [json.loads(r) for r in self.rt.redis.lrange(conversation_key(conversation), 0, -1)]
+
+
+def feed(rt: Runtime) -> list[dict]:
+    """Every console message, including those routed to channels rather than to a conversation."""
+    from bots.sinks.console import FEED
+
+    return [json.loads(fields[b"payload"]) for _, fields in rt.redis.xrange(FEED)]

@@ -22,6 +22,8 @@ VALID = [
     ("/deploy web canary 10", c.Deploy("web", strategy="canary", weight=10)),
     ("/deploy web v2 canary 25% to prod", c.Deploy("web", tag="v2", env="prod", strategy="canary", weight=25)),
     ("/deploy web preview", c.Deploy("web", strategy="preview")),
+    ("/deploy web v9 to prod --break-glass hotfix for INC-42",
+     c.Deploy("web", tag="v9", env="prod", break_glass="hotfix for INC-42")),
     ("/deploy web promote", c.DeployControl("web", step="promote")),
     ("/deploy web abort in prod", c.DeployControl("web", step="abort", env="prod")),
     ("deploy web", c.Deploy("web")),  # DingTalk text arrives without the slash
@@ -85,6 +87,7 @@ INVALID = [
     ("/deploy web tag:with:colons", "not an image tag", "deploy"),
     ("/deploy web promote now", "unexpected 'now'", "deploy"),
     ("/deploy web rolling canary 5%", "unexpected 'canary'", "deploy"),
+    ("/deploy web v9 to prod --break-glass", "--break-glass needs a reason", "deploy"),
     ("/scale web -1", "replicas must be a whole number 0–200", "scale"),
     ("/scale web 201", "replicas must be a whole number 0–200", "scale"),
     ("/scale web three", "replicas must be a whole number", "scale"),

@@ -78,7 +78,7 @@ def test_dockyard_chat_through_a_real_worker_process(own_redis):
         assert bad.returncode == 1
         assert bad.stdout.splitlines() == [
             "✖ canary weight must be 1–99%, got 150%",
-            "  usage: /deploy <svc> [<tag>] [to <env>] [rolling | canary <N>% | preview]  ·  "
+            "  usage: /deploy <svc> [<tag>] [to <env>] [rolling | canary <N>% | preview] [--break-glass <reason>]  ·  "
             "/deploy <svc> promote | abort [in <env>]",
         ]
         audit = subprocess.run([str(ROOT / "dockyard"), "audit", "--since", "1h"], cwd=ROOT, env=env,

@@ -1,0 +1,170 @@
+"""Approvals for environments marked `approval: required`: four-eyes, exactly once, with expiry.
+
+An approval lives in a Redis hash. Its status moves pending → approved,
+rejected or expired through one Lua compare-and-set, so when two approvers
+click at the same moment exactly one wins and the rollout is enqueued once.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from datetime import timedelta
+
+from rq import Queue
+
+from bots import approval_messages as say
+from bots.commands import Command, Deploy
+from bots.message import Message
+from bots.sinks import get_sink
+from core import audit, runtime
+from jobs import images
+from jobs.errors import PermanentError
+from jobs.notify import deliver
+from jobs.queues import enqueue
+from rules import routing
+
+KEY = "dockyard:approval:{}"
+DECIDE = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status then return 'missing' end
+if status ~= 'pending' then return status end
+if ARGV[1] ~= 'expired' and tonumber(redis.call('HGET', KEYS[1], 'expires')) < tonumber(ARGV[3]) then
+  return 'expired'
+end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'decided_by', ARGV[2], 'decided_at', ARGV[3], 'reason', ARGV[4])
+return 'ok'
+"""
+
+
+def load(approval_id: str) -> dict | None:
+    raw = runtime.get().redis.hgetall(KEY.format(approval_id))
+    if not raw:
+        return None
+    data = {k.decode(): v.decode() for k, v in raw.items()}
+    for key in ("command", "reply_to", "refs", "approver_roles"):
+        data[key] = json.loads(data[key])
+    data["expires"] = float(data["expires"])
+    return data
+
+
+def _approver_roles() -> list[str]:
+    return list(runtime.get().rules.policy.approvers)
+
+
+def _is_approver(user: str) -> bool:
+    rules = runtime.get().rules
+    grants = rules.policy.users[user].grants if user in rules.policy.users else []
+    return any(g.role in rules.policy.approvers for g in grants)
+
+
+def request(command: dict, who: str, reply_to: dict) -> str:
+    """Create an approval for a deploy and post it to the service's channel; returns its id."""
+    rt = runtime.get()
+    cmd = Command.from_dict(command)
+    assert isinstance(cmd, Deploy)
+    tag = cmd.tag or (images.latest(rt.redis, cmd.service) or {}).get("tag")
+    if tag is None:
+        raise PermanentError(f"no tag given and {cmd.service} has no build yet: /deploy {cmd.service} <tag> to {cmd.env}")
+    if not images.ran_in_test(rt.redis, cmd.service, tag) and not cmd.break_glass:
+        raise PermanentError(f"{cmd.service}:{tag} has not run successfully in test; deploy it there first, or "
+                             f"an SRE may add --break-glass <reason>")
+    approval_id = secrets.token_hex(3)
+    now = time.time()
+    record = {"id": approval_id, "requester": who, "service": cmd.service, "env": cmd.env, "tag": tag,
+              "image": f"{rt.rules.image_repository(cmd.service)}:{tag}",
+              "strategy_text": cmd.strategy + (f" {cmd.weight}%" if cmd.weight else ""),
+              "break_glass": cmd.break_glass or "", "status": "pending", "created": now, "expires": now + rt.settings.approval_ttl,
+              "command": json.dumps({**command, "tag": tag}), "reply_to": json.dumps(reply_to), "refs": "[]",
+              "approver_roles": json.dumps(_approver_roles())}
+    key = KEY.format(approval_id)
+    rt.redis.hset(key, mapping={k: str(v) for k, v in record.items()})
+    rt.redis.expire(key, 7 * 86400)
+    if cmd.break_glass:
+        audit.record(rt.redis, audit.Entry(who, reply_to.get("sink", "?"), f"break glass: {cmd.break_glass}",
+                                           cmd.service, "break-glass"))
+    data = load(approval_id)
+    assert data is not None
+    refs = []
+    for target in routing.targets_for(rt.rules, routing.service_labels(rt.rules, cmd.service, env=cmd.env,
+                                                                        kind="approval")):
+        refs.append({"target": target, "ref": deliver(target, say.request(data),
+                                                      dedupe_key=f"approval:{approval_id}:{json.dumps(target)}")})
+    rt.redis.hset(key, "refs", json.dumps(refs))
+    deliver(reply_to, say.waiting(data), dedupe_key=f"approval-receipt:{approval_id}")
+    Queue("commands", connection=rt.redis).enqueue_in(timedelta(seconds=rt.settings.approval_ttl + 1),
+                                                      "jobs.approvals.expire",
+                                                      approval_id=approval_id)
+    return approval_id
+
+
+def _decide(approval_id: str, status: str, who: str, reason: str = "") -> tuple[str, dict | None]:
+    result = runtime.get().redis.eval(DECIDE, 1, KEY.format(approval_id), status, who, str(time.time()), reason)
+    return (result.decode() if isinstance(result, bytes) else result), load(approval_id)
+
+
+def _refresh(approval: dict) -> None:
+    """Replace the approval message wherever it was posted (buttons go away)."""
+    for posted in approval["refs"]:
+        if posted.get("ref"):
+            get_sink(posted["target"]["sink"]).update(posted["target"], posted["ref"], say.decided(approval))
+
+
+def _refuse(outcome: str, approval_id: str, approval: dict | None) -> PermanentError:
+    if outcome == "missing" or approval is None:
+        return PermanentError(f"there is no approval {approval_id}")
+    if outcome == "expired":
+        return PermanentError(f"approval {approval_id} has expired; ask for a new one")
+    return PermanentError(f"approval {approval_id} was already {outcome}"
+                          + (f" by {approval.get('decided_by')}" if approval.get("decided_by") else ""))
+
+
+def approve(approval_id: str, who: str, reply_to: dict) -> None:
+    """/approve <id>: someone in the approver group other than the requester; the rollout runs once."""
+    rt = runtime.get()
+    approval = load(approval_id)
+    if approval is None:
+        raise PermanentError(f"there is no approval {approval_id}")
+    if who == approval["requester"]:
+        raise PermanentError(f"four eyes: {who} asked for approval {approval_id} and cannot approve it too")
+    if not _is_approver(who):
+        raise PermanentError(f"{who} is not in the approver group ({', '.join(_approver_roles())})")
+    outcome, approval = _decide(approval_id, "approved", who)
+    if outcome != "ok":
+        raise _refuse(outcome, approval_id, approval)
+    assert approval is not None
+    command = approval["command"]
+    enqueue(rt.redis, rt.settings, "rollouts", "jobs.commands.run_approved", "deploy", job_id=f"approved-{approval_id}",
+            timeout=3600, command=command, who={"user": approval["requester"], "approved_by": who},
+            reply_to=approval["reply_to"])
+    audit.record(rt.redis, audit.Entry(who, reply_to.get("sink", "?"), f"/approve {approval_id}", approval["service"],
+                                       "approved"))
+    _refresh(approval)
+    deliver(reply_to, Message(title=f"approved {approval_id}: {approval['service']} {approval['tag']} to "
+                                    f"{approval['env']} is starting", severity="success"),
+            dedupe_key=f"approved-receipt:{approval_id}")
+
+
+def reject(approval_id: str, who: str, reason: str, reply_to: dict) -> None:
+    """/reject <id> [reason]."""
+    rt = runtime.get()
+    outcome, approval = _decide(approval_id, "rejected", who, reason)
+    if outcome != "ok":
+        raise _refuse(outcome, approval_id, approval)
+    assert approval is not None
+    audit.record(rt.redis, audit.Entry(who, reply_to.get("sink", "?"), f"/reject {approval_id} {reason}".strip(),
+                                       approval["service"], "rejected"))
+    _refresh(approval)
+    deliver(approval["reply_to"], say.decided(approval), dedupe_key=f"rejected:{approval_id}")
+
+
+def expire(approval_id: str) -> str:
+    """Scheduled at the expiry: a still-pending approval becomes expired, and its messages say so."""
+    outcome, approval = _decide(approval_id, "expired", "")
+    if outcome != "ok" or approval is None:
+        return outcome
+    _refresh(approval)
+    deliver(approval["reply_to"], say.decided(approval), dedupe_key=f"expired:{approval_id}")
+    return "expired"
+

@@ -1,0 +1,43 @@
+"""Which channels an event goes to: routes in order, first match wins unless `stop: false`. Pure."""
+
+from __future__ import annotations
+
+from rules.models import Channel, Rules
+
+
+def channels_for(rules: Rules, labels: dict[str, str]) -> list[str]:
+    """Channel names for an event with these labels (team, service, severity, namespace, ...)."""
+    chosen: list[str] = []
+    for route in rules.routing.routes:
+        if all(labels.get(key) == value for key, value in route.match.items()):
+            chosen += [name for name in route.to if name not in chosen]
+            if route.stop:
+                return chosen
+    if chosen:
+        return chosen
+    service = rules.catalog.services.get(labels.get("service", ""))
+    if service is not None and service.channel:
+        return [service.channel]
+    team = rules.catalog.teams.get(labels.get("team", ""))
+    if team is not None:
+        return [team.channel]  # no route matched: the owning team hears it
+    return list(rules.routing.default)
+
+
+def target(channel: Channel) -> dict:
+    """A sink address for a routing channel."""
+    if channel.sink == "slack":
+        return {"sink": "slack", "channel": channel.channel}
+    if channel.sink == "dingtalk":
+        return {"sink": "dingtalk", "robot": channel.robot}
+    return {"sink": "console"}
+
+
+def targets_for(rules: Rules, labels: dict[str, str]) -> list[dict]:
+    return [target(rules.routing.channels[name]) for name in channels_for(rules, labels)]
+
+
+def service_labels(rules: Rules, service: str, **extra: str) -> dict[str, str]:
+    """The labels of a catalog service: its name, team and, when it has one, its own channel."""
+    svc = rules.catalog.services[service]
+    return {"service": service, "team": svc.team, **extra}
