@@ -56,7 +56,8 @@ def test_four_eyes_then_the_approved_rollout_runs(chat, cluster):
     assert dep.metadata.annotations["dockyard.dev/deployed-by"] == "alice (approved by carol)"
     updated = [m for m in feed(chat.rt) if m["updated"] and ident in m["text"]]
     assert updated and "approved by carol" in updated[-1]["text"] and not updated[-1]["message"]["buttons"]
-    assert [e.result for e in audit.since(chat.rt.redis, 60) if e.command == f"/approve {ident}"] == ["approved"]
+    trail = [(e.who, e.result) for e in audit.since(chat.rt.redis, 60) if e.command == f"/approve {ident}"]
+    assert trail[0] == ("alice", "refused") and trail[-1] == ("carol", "approved")
 
 
 def test_two_approvers_clicking_at_once_start_one_rollout(chat):
