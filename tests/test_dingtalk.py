@@ -147,3 +147,20 @@ def test_oversized_messages_are_cut_to_20000_bytes():
     payload = render.payload(huge)
     size = len(__import__("json").dumps(payload, ensure_ascii=False).encode())
     assert size <= render.MAX_BYTES and "more lines" in payload["markdown"]["text"]
+
+
+EVERY_COMMAND = ["/deploy web v2", "/deploy web promote", "/rollback web to 3", "/scale web 2", "/autoscale web 2-4",
+                 "/status web", "/history web", "/logs web", "/restart web", "/events web", "/build web",
+                 "/approve abcd12", "/reject abcd12 no", "/silence HighErrorRate 1h", "/freeze prod until 2h",
+                 "/unfreeze prod", "/help deploy"]
+
+
+@pytest.mark.parametrize("text", EVERY_COMMAND)
+def test_every_command_is_understood_from_dingtalk(ding, text):
+    answer = ding.callback("dave01", f"@Dockyard {text}").get_json()
+    if answer != {"msgtype": "empty"}:  # not queued: it must be a reason, never a parse failure
+        body = answer["markdown"]["text"]
+        assert "unknown command" not in body and "usage:" not in body, body
+        assert "no " in body
+    else:
+        assert queued(ding.rt) == 1

@@ -132,3 +132,52 @@ def test_every_command_is_understood_from_slack(slack, text):
     first = ack["text"]
     assert "unknown command" not in first and "usage:" not in json.dumps(ack["blocks"]), first
     assert first.startswith("ℹ on it:") or "no " in first or "needs an approval" in first
+
+
+def test_rollout_progress_edits_one_slack_message(rt, slack_api, cluster, tmp_path):
+    from rq import Queue as Q
+
+    from jobs.queues import QUEUES
+    from jobs.worker import DockyardSimpleWorker
+    from tests.rollout_fixtures import live_runtime, write_rules
+
+    base = live_runtime(rt.settings.redis_url, write_rules(tmp_path), cluster.dockyard_kubeconfig)
+    settings = Settings(**{**base.settings.model_dump(), "slack_signing_secret": SecretStr(SECRET),
+                           "slack_bot_token": SecretStr(TOKEN), "slack_api_url": f"{slack_api.url}/api/"})
+    live = runtime.install(Runtime(settings=settings, rules=base.rules))
+    client = create_app(rt=live).test_client()
+    body = urlencode({"command": "/deploy", "text": "ops v1", "user_id": "U01ALICE", "channel_id": "C0STORE",
+                      "response_url": f"{slack_api.url}/response/9"})
+    ts = str(int(time.time()))
+    response = client.post("/slack/events", data=body, content_type="application/x-www-form-urlencoded", headers={
+        "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
+            timestamp=ts, body=body)})
+    assert response.get_json()["text"].startswith("ℹ on it: /deploy ops v1")
+    assert Q("rollouts", connection=live.redis).count == 1
+    DockyardSimpleWorker(list(QUEUES), connection=live.redis).work(burst=True)
+    posts = [c for c in slack_api.calls if c["method"] == "chat.postMessage"]
+    updates = [c for c in slack_api.calls if c["method"] == "chat.update"]
+    assert posts[0]["text"].startswith("ℹ ops (test): rolling update to v1")  # the progress message
+    assert updates and all(u["ts"] == posts[0]["ts"] for u in updates)  # edited in place
+    assert posts[-1]["text"].startswith("✔ ops (test): rolling update to v1 — done")
+    assert len(posts) == 2
+
+
+def test_block_kit_stays_within_slacks_limits():
+    from bots.message import Button, Message
+    from bots.slack.render import blocks
+
+    huge = Message(title="t" * 5000, fields=tuple((f"k{i}", "v" * 3000) for i in range(30)),
+                   lines=tuple("line " * 200 for _ in range(400)),
+                   buttons=tuple(Button(f"b{i}" * 50, "approve", "/approve abcd") for i in range(30)), footer="f")
+    out = blocks(huge)
+    assert len(out) <= 50
+    for block in out:
+        if "text" in block:
+            assert len(block["text"]["text"]) <= 3000
+        for f in block.get("fields", []):
+            assert len(f["text"]) <= 2000
+        assert len(block.get("fields", [])) <= 10
+    [actions] = [b for b in out if b["type"] == "actions"]
+    assert len(actions["elements"]) <= 25 and all(len(e["text"]["text"]) <= 75 for e in actions["elements"])
+    assert out[-1]["type"] == "context" and "more sections" in out[-3]["text"]["text"]
