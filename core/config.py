@@ -37,6 +37,7 @@ class Settings(BaseModel):
     slack_signing_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    link_secret: SecretStr | None = None  # signs action links in DingTalk cards
     dingtalk_app_secret: SecretStr | None = None
     dingtalk_robot_secret: SecretStr | None = None
     dingtalk_robots: dict[str, SecretStr] = {}  # robot name -> webhook URL (it carries the access token)
@@ -132,6 +133,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     if "=" in secret and not secret.startswith("SEC"):  # per-robot secrets; DingTalk's own start with SEC
         values["dingtalk_robot_secrets"] = {k: SecretStr(v) for k, v in _named("DINGTALK_ROBOT_SECRET",
                                                                                get("DINGTALK_ROBOT_SECRET"))}
+    if get("DOCKYARD_LINK_SECRET"):
+        values["link_secret"] = SecretStr(get("DOCKYARD_LINK_SECRET"))
     for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "DINGTALK_APP_SECRET", "DINGTALK_ROBOT_SECRET",
                  "GITLAB_TOKEN", "GITLAB_WEBHOOK_TOKEN", "ALERTMANAGER_WEBHOOK_TOKEN"):
         if get(name):

@@ -26,9 +26,10 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
 
     from bots.dingtalk import callback as dingtalk
     from bots.slack import blueprint as slack
-    from handlers import health
+    from handlers import actions, health
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(actions.bp)
     app.register_blueprint(slack.bp)
     app.register_blueprint(dingtalk.bp)
     if rt.settings.slack_signing_secret and rt.settings.slack_bot_token:
