@@ -108,7 +108,7 @@ def submit(rt: Runtime, request: ChatRequest) -> Outcome:
                       command.target or "")
     queue = command_jobs.queue_of(command)
     job = enqueue(rt.redis, rt.settings, queue, "jobs.commands.run", command.verb,
-                  timeout=ROLLOUT_TIMEOUT if queue == "rollouts" else DEFAULT_TIMEOUT,
+                  timeout=ROLLOUT_TIMEOUT if queue in ("rollouts", "builds") else DEFAULT_TIMEOUT,
                   command=command.to_dict(), who={"user": who.user, "channel": who.channel},
                   reply_to=request.reply_to, text=request.text[:200])
     metrics.inc(rt.redis, "dockyard_commands", verb=command.verb, result="accepted")

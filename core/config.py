@@ -34,6 +34,10 @@ class Settings(BaseModel):
     job_retries: int = 3
     job_backoff: tuple[int, ...] = (10, 30, 90)
     approval_ttl: int = 3600
+    kaniko_image: str = "registry.local/kaniko/executor:v1.23.2"  # mirror the Kaniko executor here
+    registry_secret: str = "dockyard-registry"  # dockerconfigjson Secret in dockyard-builds, by name
+    git_secret: str = "dockyard-git"  # Secret with key `token` for cloning private repositories
+    build_timeout: int = 1800
     slack_signing_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
@@ -118,6 +122,11 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         values["public_url"] = _url("DOCKYARD_PUBLIC_URL", get("DOCKYARD_PUBLIC_URL"), ("http", "https"))
     if get("DOCKYARD_JOB_RETRIES"):
         values["job_retries"] = _int("DOCKYARD_JOB_RETRIES", get("DOCKYARD_JOB_RETRIES"), 0, 20)
+    for name in ("DOCKYARD_KANIKO_IMAGE", "DOCKYARD_REGISTRY_SECRET", "DOCKYARD_GIT_SECRET"):
+        if get(name):
+            values[name.removeprefix("DOCKYARD_").lower()] = get(name)
+    if get("DOCKYARD_BUILD_TIMEOUT"):
+        values["build_timeout"] = _int("DOCKYARD_BUILD_TIMEOUT", get("DOCKYARD_BUILD_TIMEOUT"), 60, 4 * 3600)
     if get("DOCKYARD_APPROVAL_TTL"):
         values["approval_ttl"] = _int("DOCKYARD_APPROVAL_TTL", get("DOCKYARD_APPROVAL_TTL"), 1, 7 * 86400)
     if get("DOCKYARD_JOB_BACKOFF"):

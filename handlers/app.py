@@ -26,9 +26,10 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
 
     from bots.dingtalk import callback as dingtalk
     from bots.slack import blueprint as slack
-    from handlers import actions, health
+    from handlers import actions, gitlab, health
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(gitlab.bp)
     app.register_blueprint(actions.bp)
     app.register_blueprint(slack.bp)
     app.register_blueprint(dingtalk.bp)
@@ -38,6 +39,11 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
         from bots.slack.app import build
 
         app.extensions["dockyard.slack"] = SlackRequestHandler(build(rt))
+
+    @app.errorhandler(413)
+    def _too_large(_error):  # type: ignore[no-untyped-def]
+        from flask import jsonify
+        return jsonify(error=f"body larger than {MAX_BODY} bytes"), 413
 
     @app.before_request
     def _start() -> None:

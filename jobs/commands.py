@@ -139,10 +139,23 @@ def runs(command: Command) -> bool:
     return type(command) in READERS or type(command) in ACTIONS
 
 
+def _build(cmd: c.Build, who: str, reply_to: dict) -> None:
+    """/build <svc> [<ref>]: what a push would do, without the push."""
+    from jobs import build, gitlab
+
+    service = runtime.get().rules.catalog.services[cmd.service]
+    ref, sha = gitlab.resolve(service.git, cmd.ref or service.branches[0].rstrip("*").rstrip("/") or "main")
+    build.run(cmd.service, service.git, sha, ref, who, reply_to=reply_to, trigger="chat")
+
+
+ACTIONS[c.Build] = _build  # type: ignore[assignment]
+
 ROLLOUTS = (c.Deploy, c.DeployControl, c.Rollback, c.Scale, c.Autoscale, c.Restart)
 
 
 def queue_of(command: Command) -> str:
+    if isinstance(command, c.Build):
+        return "builds"
     return "rollouts" if isinstance(command, ROLLOUTS) else "commands"
 
 

@@ -53,6 +53,16 @@ class Environment(Strict):
         return value
 
 
+class Build(Strict):
+    """Overrides of the language template (the repository's own Dockerfile wins over all of it)."""
+
+    command: str | None = None  # replaces the template's build step
+    artifact: str | None = None  # what the runtime stage copies from the build stage
+    start: str | None = None  # the container's command
+    dockerfile: str = "Dockerfile"  # where the repository's own Dockerfile would be
+    context: str = "."  # sub-directory of the repository to build (monorepos: api/, worker/)
+
+
 class Service(Strict):
     """One deployable service in the catalog."""
 
@@ -66,6 +76,7 @@ class Service(Strict):
     auto_deploy: Literal["test", "none"] = "none"
     environments: dict[str, Environment]
     channel: str | None = None  # routing channel name; the team's channel when unset
+    build: Build = Build()
     router: Literal["nginx", "istio", "gateway", "replicas"] = "replicas"  # how canary traffic is split
     host: str | None = None  # public host name for the nginx Ingress / Istio VirtualService
     gateway: str = "dockyard"  # Gateway API: the Gateway the HTTPRoute attaches to

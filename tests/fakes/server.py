@@ -17,11 +17,17 @@ class StandIn:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                self._serve("GET")
+
             def do_POST(self):  # noqa: N802
+                self._serve("POST")
+
+            def _serve(self, method: str):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
                 url = urlparse(self.path)
-                status, answer = owner.handle("POST", url.path, parse_qs(url.query), self.headers, raw)
+                status, answer = owner.handle(method, url.path, parse_qs(url.query), self.headers, raw)
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")

@@ -1,0 +1,1 @@
+"""Image builds: Dockerfiles from language templates, and the Kaniko Job that builds them in the cluster."""

@@ -1,0 +1,70 @@
+"""Stand-in for GitLab's REST API v4, enough for python-gitlab: projects, files, branches, statuses, tags."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from urllib.parse import parse_qs, unquote
+
+from tests.fakes.server import StandIn
+
+
+class GitLabAPI(StandIn):
+    def __init__(self, token: str, projects: dict[str, dict]):
+        """projects: path -> {"id", "branches": {name: sha}, "files": {path: text}}."""
+        super().__init__()
+        self.token = token
+        self.projects = projects
+        self.statuses: list[dict] = []
+        self.tags: list[dict] = []
+
+    def _project(self, ident: str) -> tuple[str, dict] | None:
+        ident = unquote(ident)
+        for path, data in self.projects.items():
+            if ident in (path, str(data["id"])):
+                return path, data
+        return None
+
+    def handle(self, method, path, query, headers, body):
+        if headers.get("PRIVATE-TOKEN") != self.token:
+            return 401, {"message": "401 Unauthorized"}
+        match = re.match(r"^/api/v4/projects/([^/]+)(/.*)?$", path)
+        found = self._project(match.group(1)) if match else None
+        if not found:
+            return 404, {"message": "404 Project Not Found"}
+        name, project = found
+        rest = match.group(2) or ""
+        args = json.loads(body) if body and headers.get("Content-Type", "").startswith("application/json") else \
+            {k: v[0] for k, v in parse_qs(body.decode()).items()} if body else {}
+        if rest == "":
+            return 200, {"id": project["id"], "path_with_namespace": name, "default_branch": "main"}
+        if m := re.match(r"^/repository/files/(.+)$", rest):
+            file_path = unquote(m.group(1))
+            if file_path not in project.get("files", {}):
+                return 404, {"message": "404 File Not Found"}
+            content = base64.b64encode(project["files"][file_path].encode()).decode()
+            return 200, {"file_path": file_path, "file_name": file_path.rsplit("/", 1)[-1], "encoding": "base64",
+                         "content": content, "ref": query.get("ref", [""])[0]}
+        if m := re.match(r"^/repository/branches/(.+)$", rest):
+            branch = unquote(m.group(1))
+            if branch not in project["branches"]:
+                return 404, {"message": "404 Branch Not Found"}
+            return 200, {"name": branch, "commit": {"id": project["branches"][branch]}}
+        if m := re.match(r"^/repository/tags/(.+)$", rest):
+            tag = [t for t in self.tags if t["project"] == name and t["tag_name"] == unquote(m.group(1))]
+            return (200, {"name": tag[0]["tag_name"], "commit": {"id": tag[0]["ref"]}}) if tag else \
+                (404, {"message": "404 Tag Not Found"})
+        if m := re.match(r"^/repository/commits/(.+)$", rest):
+            return 200, {"id": project["branches"].get(unquote(m.group(1)), unquote(m.group(1)))}
+        if method == "POST" and (m := re.match(r"^/statuses/([0-9a-f]+)$", rest)):
+            if args.get("state") not in ("pending", "running", "success", "failed", "canceled"):
+                return 400, {"message": "state is invalid"}
+            self.statuses.append({"project": name, "sha": m.group(1), **args})
+            return 201, {"id": len(self.statuses), "sha": m.group(1), "status": args["state"], "name": args.get("name")}
+        if method == "POST" and rest == "/repository/tags":
+            if any(t["project"] == name and t["tag_name"] == args.get("tag_name") for t in self.tags):
+                return 400, {"message": "Tag already exists"}
+            self.tags.append({"project": name, **args})
+            return 201, {"name": args["tag_name"], "commit": {"id": args["ref"]}, "message": args.get("message")}
+        return 404, {"message": f"404 {rest} Not Found"}
