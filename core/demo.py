@@ -8,7 +8,7 @@ embedded local cluster of `make run`; never point it at a real cluster.
 from __future__ import annotations
 
 from core import runtime
-from jobs import images, rollout
+from jobs import images, locks, rollout
 
 DEMO_USER = "demo-seed"
 
@@ -21,6 +21,7 @@ def seed() -> list[str]:
     for name, service in rt.rules.catalog.services.items():
         if "test" not in service.environments:
             continue
+        locks.clear(rt.redis, name, "test")  # left in Redis by an earlier run on an earlier cluster
         rollout.deploy(name, "test", "v1", "rolling", None, DEMO_USER, {"sink": "console"})
         images.record(rt.redis, name, "v2", source="demo seed")
         done.append(name)

@@ -60,3 +60,8 @@ def release(redis: Redis, service: str, env: str, rollout: str) -> bool:
 
 def busy_message(service: str, env: str, current: Holder) -> str:
     return f"{service} ({env}) is being deployed by {current.user}, {current.what} — wait, or /deploy {service} abort"
+
+
+def clear(redis: Redis, service: str, env: str) -> bool:
+    """Drop a lock whoever holds it: only for a cluster that was just created, where nothing is in flight."""
+    return bool(redis.delete(_key(service, env)))

@@ -52,7 +52,7 @@ def ding(rt, ding_api, work):
 
 
 def queued(rt) -> int:
-    return sum(Queue(q, connection=rt.redis).count for q in ("commands", "rollouts"))
+    return sum(Queue(q, connection=rt.redis).count for q in ("commands", "rollouts", "builds"))
 
 
 def test_signing_matches_dingtalks_algorithm():

@@ -17,7 +17,7 @@ from deploy.kube import connect
 from handlers.app import create_app
 from jobs.queues import QUEUES
 from jobs.worker import DockyardSimpleWorker
-from tests.fakes.gitlab_api import GitLabAPI
+from deploy.local.gitlab_standin import GitLabAPI
 from tests.rollout_fixtures import feed, write_rules
 
 HOOK_TOKEN, API_TOKEN = "hook-secret", "glpat-test"

@@ -53,7 +53,7 @@ def slack(rt, slack_api, work):
 
 
 def queued(rt) -> int:
-    return sum(Queue(q, connection=rt.redis).count for q in ("commands", "rollouts"))
+    return sum(Queue(q, connection=rt.redis).count for q in ("commands", "rollouts", "builds"))
 
 
 def test_slash_command_is_acked_then_answered_in_the_channel(slack, slack_api):

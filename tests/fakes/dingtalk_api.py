@@ -6,7 +6,7 @@ import json
 import time
 
 from bots.dingtalk import sign
-from tests.fakes.server import StandIn
+from deploy.local.standin import StandIn
 
 
 class DingTalkAPI(StandIn):

@@ -6,7 +6,7 @@ import itertools
 import json
 from urllib.parse import parse_qs
 
-from tests.fakes.server import StandIn
+from deploy.local.standin import StandIn
 
 
 class SlackAPI(StandIn):

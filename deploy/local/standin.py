@@ -1,4 +1,4 @@
-"""A tiny threaded HTTP server for stand-ins of SaaS APIs."""
+"""A tiny threaded HTTP server for stand-ins of SaaS APIs (tests, and GitLab on make run)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlparse
 class StandIn:
     """Subclasses implement handle(method, path, query, headers, body) -> (status, json)."""
 
-    def __init__(self):
+    def __init__(self, port: int = 0):
         self.calls: list[dict] = []
         self.lock = threading.Lock()
         owner = self
@@ -38,7 +38,7 @@ class StandIn:
             def log_message(self, *args):  # keep test output clean
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
