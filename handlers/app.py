@@ -26,9 +26,10 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
 
     from bots.dingtalk import callback as dingtalk
     from bots.slack import blueprint as slack
-    from handlers import actions, gitlab, health
+    from handlers import actions, alerts, gitlab, health
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(alerts.bp)
     app.register_blueprint(gitlab.bp)
     app.register_blueprint(actions.bp)
     app.register_blueprint(slack.bp)

@@ -16,7 +16,7 @@ from core import runtime
 from deploy import fetching, render
 from deploy.kube import Kube, connect
 from deploy.render import Target
-from jobs import approvals, rollout
+from jobs import approvals, rollout, silences
 from jobs.errors import PermanentError, TemporaryError
 from jobs.notify import deliver
 
@@ -149,6 +149,9 @@ def _build(cmd: c.Build, who: str, reply_to: dict) -> None:
 
 
 ACTIONS[c.Build] = _build  # type: ignore[assignment]
+ACTIONS[c.Silence] = lambda cmd, who, to: silences.create(cmd.matcher, cmd.duration_seconds, cmd.comment, who, to)
+ACTIONS[c.SilenceList] = lambda cmd, who, to: silences.listing(to)
+ACTIONS[c.SilenceExpire] = lambda cmd, who, to: silences.expire(cmd.silence_id, who, to)
 
 ROLLOUTS = (c.Deploy, c.DeployControl, c.Rollback, c.Scale, c.Autoscale, c.Restart)
 

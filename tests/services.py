@@ -56,3 +56,52 @@ class RedisServer:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
+
+
+class Alertmanager:
+    """Debian's prometheus-alertmanager on a free port, sending webhooks to Dockyard with a bearer token."""
+
+    def __init__(self, workdir: Path, webhook_url: str, token: str):
+        self.port = free_port()
+        self.workdir = workdir
+        self.webhook_url, self.token = webhook_url, token
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "Alertmanager":
+        import requests
+
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        (self.workdir / "alertmanager.yml").write_text(f"""
+route:
+  receiver: dockyard
+  group_by: [alertname, service]
+  group_wait: 1s
+  group_interval: 2s
+  repeat_interval: 1h
+receivers:
+- name: dockyard
+  webhook_configs:
+  - url: {self.webhook_url}
+    send_resolved: true
+    max_alerts: 100
+    http_config:
+      authorization:
+        type: Bearer
+        credentials: {self.token}
+""")
+        self.proc = subprocess.Popen(
+            ["prometheus-alertmanager", f"--config.file={self.workdir / 'alertmanager.yml'}",
+             f"--storage.path={self.workdir / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}",
+             "--cluster.listen-address=", "--log.level=warn"],
+            stdout=open(self.workdir / "alertmanager.log", "ab"), stderr=subprocess.STDOUT)
+        wait_until(lambda: requests.get(f"{self.url}/-/ready", timeout=1).ok, 20, "alertmanager")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)

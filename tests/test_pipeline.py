@@ -71,9 +71,9 @@ def test_unknown_service_lists_the_catalog(rt):
 
 
 def test_verbs_without_a_job_yet_say_so_and_change_nothing(rt):
-    outcome = submit(rt, console("alice", "/build web"))
+    outcome = submit(rt, console("dave", "/freeze prod until 2h"))
     assert not outcome.accepted
-    assert "no build job yet; nothing was changed" in outcome.message.title
+    assert "no freeze job yet; nothing was changed" in outcome.message.title
     assert Queue("commands", connection=rt.redis).count == 0
 
 

@@ -1,0 +1,122 @@
+"""Alertmanager webhook payload (version 4) → our AlertGroup → one chat message. Pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bots.message import Button, Message
+
+MAX_LISTED = 20  # alerts listed one by one; the rest are counted ("and N more")
+
+
+@dataclass(frozen=True)
+class Alert:
+    status: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: str
+    ends_at: str
+    generator_url: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class AlertGroup:
+    group_key: str
+    status: str
+    receiver: str
+    group_labels: dict[str, str]
+    common_labels: dict[str, str]
+    common_annotations: dict[str, str]
+    external_url: str
+    truncated: int
+    alerts: tuple[Alert, ...]
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """Labels for routing: what every alert shares, and the grouping labels."""
+        return {**self.common_labels, **self.group_labels}
+
+
+def _labels(value: object, where: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError(f"{where} must be an object of strings")
+    return value
+
+
+def parse(payload: object) -> AlertGroup:
+    """The webhook body as an AlertGroup; ValueError names the first thing that is wrong."""
+    if not isinstance(payload, dict):
+        raise ValueError("body is not a JSON object")
+    if str(payload.get("version")) != "4":
+        raise ValueError(f"version {payload.get('version')!r} is not 4")
+    for key in ("groupKey", "status", "receiver"):
+        if not isinstance(payload.get(key), str) or not payload[key]:
+            raise ValueError(f"missing field {key}")
+    if payload["status"] not in ("firing", "resolved"):
+        raise ValueError(f"status {payload['status']!r} is neither firing nor resolved")
+    raw_alerts = payload.get("alerts")
+    if not isinstance(raw_alerts, list) or not raw_alerts:
+        raise ValueError("alerts must be a non-empty list")
+    alerts = []
+    for index, raw in enumerate(raw_alerts):
+        if not isinstance(raw, dict) or raw.get("status") not in ("firing", "resolved"):
+            raise ValueError(f"alerts[{index}] needs a status of firing or resolved")
+        alerts.append(Alert(status=raw["status"], labels=_labels(raw.get("labels", {}), f"alerts[{index}].labels"),
+                            annotations=_labels(raw.get("annotations", {}), f"alerts[{index}].annotations"),
+                            starts_at=str(raw.get("startsAt", "")), ends_at=str(raw.get("endsAt", "")),
+                            generator_url=str(raw.get("generatorURL", "")), fingerprint=str(raw.get("fingerprint", ""))))
+    truncated = payload.get("truncatedAlerts", 0)
+    if not isinstance(truncated, int) or truncated < 0:
+        raise ValueError("truncatedAlerts must be a whole number")
+    return AlertGroup(group_key=payload["groupKey"], status=payload["status"], receiver=payload["receiver"],
+                      group_labels=_labels(payload.get("groupLabels", {}), "groupLabels"),
+                      common_labels=_labels(payload.get("commonLabels", {}), "commonLabels"),
+                      common_annotations=_labels(payload.get("commonAnnotations", {}), "commonAnnotations"),
+                      external_url=str(payload.get("externalURL", "")), truncated=truncated, alerts=tuple(alerts))
+
+
+def _where(labels: dict[str, str]) -> str:
+    return " ".join(f"{k}={labels[k]}" for k in ("namespace", "pod", "container", "instance") if k in labels)
+
+
+def render(group: AlertGroup) -> Message:
+    """One message for the whole group: counts, shared summary, each alert (up to a limit), links, Silence."""
+    firing = [a for a in group.alerts if a.status == "firing"]
+    resolved = [a for a in group.alerts if a.status == "resolved"]
+    name = group.common_labels.get("alertname") or group.group_labels.get("alertname") or "alerts"
+    scope = " ".join(v for k, v in group.group_labels.items() if k != "alertname")
+    if firing:
+        title = f"[FIRING:{len(firing) + group.truncated}] {name}{' ' + scope if scope else ''}"
+    else:
+        title = f"[RESOLVED] {name}{' ' + scope if scope else ''}"
+    severity = group.common_labels.get("severity", "warning")
+    level = "success" if not firing else "critical" if severity == "critical" else "warning"
+    fields: list[tuple[str, str]] = [(k, v) for k, v in group.common_labels.items() if k != "alertname"][:8]
+    lines: list[str] = []
+    if group.common_annotations.get("summary"):
+        lines.append(group.common_annotations["summary"])
+    if group.common_annotations.get("description"):
+        lines.append(group.common_annotations["description"])
+    shown = (firing + resolved)[:MAX_LISTED]
+    for alert in shown:
+        text = alert.annotations.get("summary") or alert.annotations.get("description") or ""
+        icon = "🔥" if alert.status == "firing" else "✅"
+        line = f"{icon} {_where(alert.labels) or alert.fingerprint}"
+        if text and text != group.common_annotations.get("summary"):
+            line += f" — {text}"
+        line += f" (since {alert.starts_at[:19].replace('T', ' ')})"
+        lines.append(line)
+    more = len(group.alerts) - len(shown) + group.truncated
+    if more:
+        lines.append(f"… and {more} more" + (f" ({group.truncated} truncated by Alertmanager)" if group.truncated
+                                              else ""))
+    buttons: list[Button] = []
+    if firing:
+        buttons.append(Button("Silence 1h", "silence", f"/silence {name} 1h"))
+    if firing and firing[0].generator_url:
+        buttons.append(Button("Graph", "link", "", firing[0].generator_url))
+    if group.external_url:
+        buttons.append(Button("Alertmanager", "link", "", group.external_url))
+    return Message(title=title, severity=level, fields=tuple(fields), lines=tuple(lines), buttons=tuple(buttons),  # type: ignore[arg-type]
+                   footer=f"{len(resolved)} resolved, {len(firing)} firing" if resolved and firing else "")

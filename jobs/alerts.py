@@ -1,0 +1,37 @@
+"""One chat message per alert group, wherever the labels route it, updated as alerts fire and resolve."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from bots.alert_messages import parse, render
+from bots.sinks import get_sink
+from core import metrics, runtime
+from rules import routing
+
+REF_TTL = 7 * 86400
+
+
+def notify(payload: dict) -> list[str]:
+    """RQ job: post the group's message, or update the one posted for the same groupKey."""
+    rt = runtime.get()
+    group = parse(payload)
+    message = render(group)
+    key = f"dockyard:alertgroup:{hashlib.sha1(group.group_key.encode()).hexdigest()}"
+    refs = []
+    # Two notifications of one group must not both post: serialise per group.
+    with rt.redis.lock(f"{key}:lock", timeout=60, blocking_timeout=30):
+        for target in routing.targets_for(rt.rules, group.labels):
+            field = json.dumps(target, sort_keys=True)
+            sink = get_sink(target["sink"])
+            ref = rt.redis.hget(key, field)
+            if ref is None:
+                new_ref = sink.post(target, message)
+                rt.redis.hset(key, field, new_ref)
+            else:
+                new_ref = sink.update(target, ref.decode(), message)
+            rt.redis.expire(key, REF_TTL)
+            metrics.inc(rt.redis, "dockyard_notifications_sent", sink=target["sink"])
+            refs.append(new_ref)
+    return refs

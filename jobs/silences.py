@@ -1,0 +1,69 @@
+"""Silences through Alertmanager's API v2: create from chat, list, expire."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import requests
+
+from bots.message import Button, Message
+from core import runtime
+from jobs.errors import PermanentError, TemporaryError
+from jobs.notify import deliver
+
+FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
+TIMEOUT = 10
+
+
+def _api(method: str, path: str, **kwargs) -> requests.Response:
+    base = runtime.get().settings.alertmanager_url
+    if not base:
+        raise PermanentError("Alertmanager is not configured: set ALERTMANAGER_URL")
+    try:
+        response = requests.request(method, f"{base.rstrip('/')}/api/v2{path}", timeout=TIMEOUT, **kwargs)
+    except requests.RequestException as exc:
+        raise TemporaryError(f"Alertmanager did not answer: {exc.__class__.__name__}") from None
+    if response.status_code >= 500:
+        raise TemporaryError(f"Alertmanager answered {response.status_code}")
+    if response.status_code >= 400:
+        raise PermanentError(f"Alertmanager refused ({response.status_code}): {response.text.strip()[:200]}")
+    return response
+
+
+def _matchers(matcher: str) -> list[dict]:
+    """An alertname, or a fingerprint turned into the labels of that exact alert."""
+    if FINGERPRINT.match(matcher):
+        for alert in _api("GET", "/alerts").json():
+            if alert.get("fingerprint") == matcher:
+                return [{"name": k, "value": v, "isRegex": False, "isEqual": True}
+                        for k, v in sorted(alert["labels"].items())]
+    return [{"name": "alertname", "value": matcher, "isRegex": False, "isEqual": True}]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def create(matcher: str, duration_seconds: int, comment: str | None, who: str, reply_to: dict) -> str:
+    now = datetime.now(timezone.utc)
+    ends = now + timedelta(seconds=duration_seconds)
+    body = {"matchers": _matchers(matcher), "startsAt": _iso(now), "endsAt": _iso(ends), "createdBy": who,
+            "comment": comment or f"silenced from chat by {who}"}
+    silence_id = _api("POST", "/silences", json=body).json()["silenceID"]
+    deliver(reply_to, Message(title=f"silenced {matcher} until {ends.strftime('%Y-%m-%d %H:%M UTC')}",
+                              severity="success", fields=(("silence", silence_id), ("by", who)),
+                              buttons=(Button("Expire", "silence", f"/silence expire {silence_id}"),)))
+    return silence_id
+
+
+def listing(reply_to: dict) -> None:
+    active = [s for s in _api("GET", "/silences").json() if s["status"]["state"] == "active"]
+    lines = tuple(f"{s['id']}  {' '.join(m['name'] + '=' + m['value'] for m in s['matchers'])}  until "
+                  f"{s['endsAt'][:16].replace('T', ' ')}  by {s.get('createdBy', '?')}" for s in active)
+    deliver(reply_to, Message(title=f"{len(active)} active silence(s)", lines=lines or ("none",)))
+
+
+def expire(silence_id: str, who: str, reply_to: dict) -> None:
+    _api("DELETE", f"/silence/{silence_id}")
+    deliver(reply_to, Message(title=f"silence {silence_id} expired by {who}", severity="success"))
