@@ -14,11 +14,13 @@ export PORT="${PORT:-8080}"
 started_redis=""
 started_cluster=""
 gitlab_pid=""
+am_pid=""
 
 cleanup() {
   trap - EXIT INT TERM
   echo "[run] stopping" >&2
   [ -n "$gitlab_pid" ] && kill "$gitlab_pid" 2>/dev/null || true
+  [ -n "$am_pid" ] && kill "$am_pid" 2>/dev/null || true
   [ -n "$started_cluster" ] && ./dockyard cluster down >&2 || true
   [ -n "$started_redis" ] && .venv/bin/python -c "import redis,sys; redis.Redis(port=int(sys.argv[1])).shutdown()" "$redis_port" 2>/dev/null || true
 }
@@ -57,6 +59,37 @@ if [ -z "${GITLAB_URL:-}" ]; then
   gitlab_pid=$!
 fi
 echo "[run] gitlab: $GITLAB_URL" >&2
+
+if [ -z "${ALERTMANAGER_URL:-}" ]; then
+  # Debian's Alertmanager, its webhook pointed at this Dockyard (the README's stanza).
+  am_port="${DOCKYARD_ALERTMANAGER_PORT:-9093}"
+  export ALERTMANAGER_URL="http://127.0.0.1:$am_port"
+  export ALERTMANAGER_WEBHOOK_TOKEN="${ALERTMANAGER_WEBHOOK_TOKEN:-local-alertmanager-token}"
+  mkdir -p "$run_dir/alertmanager"
+  cat > "$run_dir/alertmanager/alertmanager.yml" <<YML
+route:
+  receiver: dockyard
+  group_by: [alertname, service]
+  group_wait: 10s
+  group_interval: 1m
+  repeat_interval: 4h
+receivers:
+- name: dockyard
+  webhook_configs:
+  - url: http://127.0.0.1:$PORT/webhooks/alertmanager
+    send_resolved: true
+    max_alerts: 100
+    http_config:
+      authorization:
+        type: Bearer
+        credentials: $ALERTMANAGER_WEBHOOK_TOKEN
+YML
+  prometheus-alertmanager --config.file="$run_dir/alertmanager/alertmanager.yml" \
+    --storage.path="$run_dir/alertmanager/data" --web.listen-address="127.0.0.1:$am_port" \
+    --cluster.listen-address= --log.level=warn &
+  am_pid=$!
+fi
+echo "[run] alertmanager: $ALERTMANAGER_URL" >&2
 if [ -n "$started_cluster" ]; then
   echo "[run] seeding the local cluster: v1 of each example service in test" >&2
   ./dockyard demo seed >&2 || echo "[run] the demo seed failed (above); the platform runs without it" >&2
