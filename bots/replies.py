@@ -86,3 +86,14 @@ def logs_message(name: str, env: str, tail: int, per_pod: list[tuple[str, list[s
         lines.append(f"── {pod}")
         lines += text
     return Message(title=f"{name} ({env}) logs, last {tail} lines per pod", lines=tuple(lines))
+
+
+def events_message(name: str, since_seconds: int, events: list[dict]) -> Message:
+    """/events: the Warning events kept for a service, newest last."""
+    span = f"{since_seconds // 3600}h" if since_seconds % 3600 == 0 else f"{since_seconds // 60}m"
+    if not events:
+        return Message(title=f"no warnings for {name} in the last {span}")
+    lines = tuple(f"{(e.get('at') or '')[11:19]}  {e.get('env', '')}  {e['reason']}  {e.get('object', '')}: "
+                  f"{e['message']}" for e in events[-50:])
+    more = (f"{len(events) - 50} older not shown",) if len(events) > 50 else ()
+    return Message(title=f"{name}: {len(events)} warning(s) in the last {span}", lines=more + lines)

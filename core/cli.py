@@ -84,6 +84,30 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_watcher(args: argparse.Namespace) -> int:
+    """Watch the cluster for sick services (only the leader of several replicas acts)."""
+    import signal
+    import threading
+
+    from core import logs, runtime
+    from handlers.kube import Watcher
+
+    rt = runtime.get()
+    logs.setup(rt.settings.log_level, "watcher")
+    if rt.settings.kubeconfig is None:
+        print("dockyard watcher: KUBECONFIG is not set; there is no cluster to watch", file=sys.stderr)
+        return 2
+    watcher = Watcher(rt, quiet_seconds=args.quiet).start()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    try:
+        done.wait()
+    except KeyboardInterrupt:
+        pass
+    watcher.close()
+    return 0
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     """Validate the rules directory."""
     from core import runtime
@@ -144,6 +168,10 @@ def parser() -> argparse.ArgumentParser:
     work.add_argument("--queues", default="", help="comma-separated (default: all)")
     work.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     work.set_defaults(func=cmd_worker)
+    wat = sub.add_parser("watcher", help="watch pods, events and endpoints; report sick services")
+    wat.add_argument("--quiet", type=float, default=300.0,
+                     help="seconds without a new finding before a pod incident is resolved")
+    wat.set_defaults(func=cmd_watcher)
     rules = sub.add_parser("rules", help="validate the rules directory (DOCKYARD_RULES_DIR)")
     rules.add_argument("action", choices=["check"])
     rules.set_defaults(func=cmd_rules)

@@ -107,9 +107,16 @@ def fetching_error(exc: ApiException) -> str:
     return f"{exc.status} {message}".strip()[:200]
 
 
+def _events(cmd: c.Events) -> Message:
+    from jobs import health
+
+    kept = health.recent_events(cmd.service, cmd.since_seconds, limit=200)
+    return replies.events_message(cmd.service, cmd.since_seconds, kept)
+
+
 READERS: dict[type, Callable[[Command], Message]] = {
     c.Help: lambda cmd: replies.help_message(cmd.topic),  # type: ignore[attr-defined]
-    c.Status: _status, c.History: _history, c.Logs: _logs,
+    c.Status: _status, c.History: _history, c.Logs: _logs, c.Events: _events,
 }
 
 def _deploy(cmd: c.Deploy, who: str, reply_to: dict) -> None:

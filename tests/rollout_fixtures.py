@@ -28,6 +28,11 @@ TEST_SERVICES = {
     "unr": {"router": "replicas", "replicas": 3},
     "ops": {"router": "replicas", "replicas": 3},
     "appr": {"router": "replicas", "replicas": 1, "prod": True},
+    "hoom": {"router": "replicas", "replicas": 2},
+    "hep": {"router": "replicas", "replicas": 2},
+    "hkill": {"router": "replicas", "replicas": 1},
+    "htwo": {"router": "replicas", "replicas": 1},
+    "hapi": {"router": "replicas", "replicas": 1},
 }
 
 

@@ -1,0 +1,135 @@
+"""Health incidents: one chat message per (service, environment, reason), updated as it grows, resolved when quiet.
+
+Findings arrive from the watcher. Each carries a key unique to its occurrence
+(pod uid + restart count, event uid + count), remembered in Redis, so a
+relist, a 410, a restarted watcher or a second watcher never counts one twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from bots.findings import Finding, incident_message
+from bots.message import Message
+from bots.sinks import get_sink
+from core import metrics, runtime
+from deploy import fetching
+from deploy.kube import connect
+from rules import routing
+
+log = logging.getLogger("dockyard.health")
+SEEN_TTL = 7 * 86400
+UPDATE_EVERY = 2.0  # seconds between edits of one incident's message (a storm must not flood the API)
+EVENTS_MAX = 10_000  # per service stream
+EVENTS_RETENTION = 7 * 86400
+
+
+def _incident_key(service: str, env: str, reason: str) -> str:
+    return f"dockyard:incident:{service}:{env}:{reason}"
+
+
+def _load(key: str) -> dict | None:
+    raw = runtime.get().redis.get(key)
+    return json.loads(raw) if raw else None
+
+
+def _save(key: str, incident: dict) -> None:
+    runtime.get().redis.set(key, json.dumps(incident), ex=30 * 86400)
+
+
+def _instances(service: str, env: str) -> tuple[int, int]:
+    """(unhealthy, total) pods of the service's stable track right now."""
+    rt = runtime.get()
+    if rt.settings.kubeconfig is None:
+        return 0, 0
+    namespace = rt.rules.catalog.services[service].environments[env].namespace
+    pods = fetching.pods(connect(rt.settings.kubeconfig), namespace, {"app": service})
+    return sum(1 for p in pods if not fetching.is_ready(p)), len(pods)
+
+
+def recent_events(service: str, seconds: float = 3600, limit: int = 50) -> list[dict]:
+    """Warning events kept for a service, oldest first."""
+    start_ms = int((time.time() - seconds) * 1000)
+    rows = runtime.get().redis.xrange(f"dockyard:events:{service}", min=f"{start_ms}-0", max="+", count=limit)
+    return [json.loads(fields[b"event"]) for _, fields in rows]
+
+
+def keep_event(service: str, event: dict) -> None:
+    """Store a Warning event in the service's stream (capped; trimmed to the retention by the sweep)."""
+    runtime.get().redis.xadd(f"dockyard:events:{service}", {"event": json.dumps(event)}, maxlen=EVENTS_MAX,
+                             approximate=True)
+
+
+def _publish(incident: dict, force: bool = False) -> dict:
+    """Post the incident's message, or edit the one already posted (at most every UPDATE_EVERY seconds)."""
+    rt = runtime.get()
+    now = time.time()
+    if incident.get("refs") and not force and now - incident.get("published", 0) < UPDATE_EVERY:
+        incident["dirty"] = True
+        return incident
+    unhealthy, total = _instances(incident["service"], incident["env"]) if incident.get("status") == "open" else (0, 0)
+    events = [f"{e['reason']}: {e['message']}" for e in recent_events(incident["service"], 1800)]
+    message: Message = incident_message(incident, unhealthy, total, events, [], now)
+    labels = routing.service_labels(rt.rules, incident["service"], env=incident["env"],
+                                    severity=incident.get("severity", "warning"), kind="health")
+    refs = incident.setdefault("refs", {})
+    for target in routing.targets_for(rt.rules, labels):
+        field = json.dumps(target, sort_keys=True)
+        sink = get_sink(target["sink"])
+        refs[field] = sink.update(target, refs[field], message) if field in refs else sink.post(target, message)
+        metrics.inc(rt.redis, "dockyard_notifications_sent", sink=target["sink"])
+    incident["published"], incident["dirty"] = now, False
+    return incident
+
+
+def record(finding: dict) -> str:
+    """RQ job: count a finding into its incident and tell the team."""
+    rt = runtime.get()
+    f = Finding(**finding)
+    if not rt.redis.set(f"dockyard:health:seen:{f.key}", "1", nx=True, ex=SEEN_TTL):
+        return "seen"
+    key = _incident_key(f.service, f.env, f.reason)
+    with rt.redis.lock(f"{key}:lock", timeout=60, blocking_timeout=30):
+        incident = _load(key)
+        now = time.time()
+        if f.resolved:
+            if incident is None or incident["status"] != "open":
+                return "nothing open"
+            incident.update(status="resolved", resolved_at=now)
+            _save(key, _publish(incident, force=True))
+            return "resolved"
+        if incident is None or incident["status"] != "open":
+            incident = {"service": f.service, "env": f.env, "reason": f.reason, "status": "open", "count": 0,
+                        "first": now, "team": rt.rules.catalog.services[f.service].team, "severity": f.severity}
+        incident["count"] += 1
+        incident["last"] = now
+        incident["last_finding"] = f.to_dict()
+        _save(key, _publish(incident))
+    return "counted"
+
+
+def sweep(quiet_seconds: float) -> list[str]:
+    """Flush throttled edits; resolve pod incidents quiet for `quiet_seconds` whose pods are all ready."""
+    rt = runtime.get()
+    done = []
+    for raw_key in rt.redis.scan_iter("dockyard:incident:*"):
+        key = raw_key.decode()
+        if key.endswith(":lock"):
+            continue
+        with rt.redis.lock(f"{key}:lock", timeout=60, blocking_timeout=30):
+            incident = _load(key)
+            if incident is None or incident["status"] != "open":
+                continue
+            quiet = time.time() - incident["last"] >= quiet_seconds
+            if quiet and incident["reason"] != "EndpointLoss" and _instances(incident["service"], incident["env"])[0] == 0:
+                incident.update(status="resolved", resolved_at=time.time())
+                _save(key, _publish(incident, force=True))
+                done.append(key)
+            elif incident.get("dirty"):
+                _save(key, _publish(incident, force=True))
+    cutoff = int((time.time() - EVENTS_RETENTION) * 1000)
+    for raw_key in rt.redis.scan_iter("dockyard:events:*"):
+        rt.redis.xtrim(raw_key, minid=f"{cutoff}-0")
+    return done

@@ -1,0 +1,156 @@
+"""The health watcher on the real cluster: OOMs, endpoint loss, restarts, 410, two replicas, apiserver restart."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core import runtime
+from deploy import fetching
+from deploy.kube import connect
+from handlers.kube import Watcher
+from jobs.queues import QUEUES
+from jobs.worker import DockyardSimpleWorker
+from tests.rollout_fixtures import Chat, feed, live_runtime, write_rules
+from tests.services import wait_until
+
+NS = "shop-test"
+
+
+@pytest.fixture
+def world(redis, redis_server, cluster, tmp_path):
+    previous = runtime._current
+    rt = runtime.install(live_runtime(redis_server.url, write_rules(tmp_path), cluster.dockyard_kubeconfig))
+    kube = connect(cluster.dockyard_kubeconfig)
+    watchers: list[Watcher] = []
+    deployed: list[str] = []
+
+    def watcher() -> Watcher:
+        w = Watcher(rt, quiet_seconds=2, sweep_every=0.5).start()
+        watchers.append(w)
+        return w
+
+    chat = Chat(rt)
+
+    def deploy(service: str) -> list:
+        chat("alice", f"/deploy {service} v1")
+        deployed.append(service)
+        return fetching.pods(kube, NS, {"app": service})
+
+    yield type("World", (), {"rt": rt, "kube": kube, "watcher": staticmethod(watcher), "chat": chat,
+                             "deploy": staticmethod(deploy), "cluster": cluster})
+    for w in watchers:
+        w.close()
+    for service in deployed:
+        kube.apps.delete_namespaced_deployment(service, NS)
+    runtime._current = previous
+
+
+def about(rt, service: str, reason: str = "OOMKilled") -> list[dict]:
+    """Health messages of one incident (not the deploy's own progress messages)."""
+    return [m for m in feed(rt) if f"{service} (test): {reason}" in m["text"].splitlines()[0]]
+
+
+def pump(rt, until, what: str, timeout: float = 20) -> None:
+    def step() -> bool:
+        DockyardSimpleWorker(list(QUEUES), connection=rt.redis).work(burst=True)
+        return until()
+    wait_until(step, timeout, what, interval=0.2)
+
+
+def oom(kube, pod: str, interval: str = "1s") -> None:
+    kube.core.patch_namespaced_pod(pod, NS, {"metadata": {"annotations": {
+        "dockyard.dev/simulate": "oom", "dockyard.dev/simulate-interval": interval}}})
+
+
+def heal(kube, pod: str) -> None:
+    kube.core.patch_namespaced_pod(pod, NS, {"metadata": {"annotations": {"dockyard.dev/simulate": None}}})
+
+
+def count_of(message: dict) -> int:
+    match = re.search(r"OOMKilled ×(\d+)", message["text"])
+    return int(match.group(1)) if match else 1
+
+
+def restarts(kube, pod: str) -> int:
+    return kube.core.read_namespaced_pod(pod, NS).status.container_statuses[0].restart_count
+
+
+def test_oomkilled_gives_one_message_with_the_fields_then_updates_it(world):
+    pods = world.deploy("hoom")
+    world.watcher()
+    oom(world.kube, pods[0].metadata.name, "1s")
+    pump(world.rt, lambda: about(world.rt, "hoom"), "the OOM message", timeout=10)
+    first = about(world.rt, "hoom")[0]
+    assert first["text"].startswith("✖ hoom (test): OOMKilled, 1/2 instances unhealthy")
+    for field in ("app        hoom", "team       storefront", f"pod        {pods[0].metadata.name}",
+                  "container  hoom", "exit code  137", "node       10.0.0.1"):
+        assert field in first["text"], field
+    assert "[Rollback]" in first["text"] and "[Restart]" in first["text"]
+    pump(world.rt, lambda: any(count_of(m) >= 4 for m in about(world.rt, "hoom")), "three more OOMs", timeout=20)
+    assert len({m["ref"] for m in about(world.rt, "hoom")}) == 1  # the same message, edited
+    heal(world.kube, pods[0].metadata.name)
+    pump(world.rt, lambda: any(m["text"].startswith("✔ RESOLVED hoom (test): OOMKilled")
+                               for m in about(world.rt, "hoom")), "resolved after the quiet time")
+    [events] = world.chat("alice", "/events hoom --since 1h")
+    assert "BackOff" in events["text"] and "OOMKilled (exit code 137)" in events["text"]
+
+
+def test_endpoint_loss_is_critical_then_resolved(world):
+    pods = world.deploy("hep")
+    world.watcher()
+    pump(world.rt, lambda: world.rt.redis.get("dockyard:endpoints:hep:test") == b"ok", "endpoints seen healthy")
+    for pod in pods:
+        world.kube.core.patch_namespaced_pod(pod.metadata.name, NS, {"metadata": {"annotations": {
+            "dockyard.dev/simulate": "unready"}}})
+    pump(world.rt, lambda: about(world.rt, "hep", "EndpointLoss"), "endpoint loss")
+    loss = about(world.rt, "hep", "EndpointLoss")[0]
+    assert loss["message"]["severity"] == "critical" and "0 ready endpoint(s), the minimum is 1" in loss["text"]
+    for pod in pods:
+        heal(world.kube, pod.metadata.name)
+    pump(world.rt, lambda: any(m["text"].startswith("✔ RESOLVED hep (test): EndpointLoss")
+                               for m in about(world.rt, "hep", "EndpointLoss")), "endpoints back")
+    assert len({m["ref"] for m in about(world.rt, "hep", "EndpointLoss") if "EndpointLoss" in m["text"]}) == 1
+
+
+def test_restarted_watcher_misses_nothing_and_repeats_nothing_even_after_410(world):
+    [pod] = world.deploy("hkill")
+    name = pod.metadata.name
+    first = world.watcher()
+    oom(world.kube, name, "1s")
+    pump(world.rt, lambda: about(world.rt, "hkill"), "the first OOM message")
+    first.close()  # the watcher dies mid-incident; the pod keeps OOMing
+    wait_until(lambda: restarts(world.kube, name) >= 4, 15, "OOMs while nobody watches")
+    world.watcher()  # resumes from the resourceVersion kept in Redis
+    heal(world.kube, name)
+    pump(world.rt, lambda: restarts(world.kube, name) == max(count_of(m) for m in about(world.rt, "hkill")),
+         "every OOM counted once")
+    assert len({m["ref"] for m in about(world.rt, "hkill")}) == 1
+    counted = max(count_of(m) for m in about(world.rt, "hkill"))
+    world.rt.redis.set("dockyard:watch:pods:shop-test", "1")  # far too old: the apiserver answers 410
+    world.watcher()
+    pump(world.rt, lambda: world.rt.redis.get("dockyard:watch:pods:shop-test") not in (None, b"1"), "the relist")
+    DockyardSimpleWorker(list(QUEUES), connection=world.rt.redis).work(burst=True)
+    assert max(count_of(m) for m in about(world.rt, "hkill")) == counted
+    assert len({m["ref"] for m in about(world.rt, "hkill")}) == 1
+
+
+def test_two_watchers_give_one_message(world):
+    [pod] = world.deploy("htwo")
+    world.watcher()
+    world.watcher()
+    oom(world.kube, pod.metadata.name, "1s")
+    pump(world.rt, lambda: any(count_of(m) >= 3 for m in about(world.rt, "htwo")), "three OOMs")
+    assert len({m["ref"] for m in about(world.rt, "htwo")}) == 1
+    heal(world.kube, pod.metadata.name)
+
+
+def test_watcher_recovers_when_the_apiserver_restarts(world):
+    [pod] = world.deploy("hapi")
+    world.watcher()
+    pump(world.rt, lambda: world.rt.redis.get("dockyard:watch:pods:shop-test") is not None, "watching")
+    world.cluster.restart_apiserver()
+    oom(world.kube, pod.metadata.name, "1s")
+    pump(world.rt, lambda: about(world.rt, "hapi"), "an OOM after the restart", timeout=40)
+    heal(world.kube, pod.metadata.name)
