@@ -154,3 +154,22 @@ def test_watcher_recovers_when_the_apiserver_restarts(world):
     oom(world.kube, pod.metadata.name, "1s")
     pump(world.rt, lambda: about(world.rt, "hapi"), "an OOM after the restart", timeout=40)
     heal(world.kube, pod.metadata.name)
+
+
+def test_a_storm_of_a_thousand_findings_gives_a_handful_of_messages(rt, work):
+    from bots.findings import Finding
+    from jobs.queues import enqueue
+
+    for i in range(1000):
+        reason = ("OOMKilled", "CrashLoopBackOff", "ProbeFailed")[i % 3]
+        finding = Finding(service="web", env="test", reason=reason, key=f"storm-{i}", pod=f"web-{i % 7}",
+                          severity="critical")
+        enqueue(rt.redis, rt.settings, "notify", "jobs.health.record", "health", finding=finding.to_dict())
+    work()
+    from jobs import health
+    health.sweep(quiet_seconds=3600)  # flush the throttled edits
+    messages = [m for m in feed(rt) if m["text"].splitlines()[0].startswith("✖ web (test):")]
+    assert len({m["ref"] for m in messages}) == 3  # one per (service, env, reason)
+    assert len(messages) < 100  # edits are throttled (one per incident every 2 s), not one per event
+    finals = {m["ref"]: m["text"].splitlines()[0] for m in messages}
+    assert sorted(re.search(r"×(\d+)", t).group(1) for t in finals.values()) == ["333", "333", "334"]
