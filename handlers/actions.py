@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from html import escape
 
 from flask import Blueprint, current_app, request
@@ -25,16 +26,23 @@ def _page(body: str, status: int = 200):
     return PAGE.format(body=body), status, {"Content-Type": "text/html; charset=utf-8"}
 
 
+def _verified(token: str):
+    """(link data, None), or (None, the page that says why not)."""
+    secret = _secret()
+    if secret is None:
+        return None, _page("<p>Action links are off here: set DOCKYARD_LINK_SECRET.</p>", 503)
+    try:
+        return links.read(secret, token), None
+    except ValueError as exc:
+        return None, _page(f"<p>{escape(str(exc))}</p>", 403)
+
+
 @bp.get("/actions/<token>")
 def confirm(token: str):
     """Show what the link will do; nothing runs until the form is posted (link previews must not act)."""
-    secret = _secret()
-    if secret is None:
-        return _page("<p>Action links are off here: set DOCKYARD_LINK_SECRET.</p>", 503)
-    try:
-        data = links.read(secret, token)
-    except ValueError as exc:
-        return _page(f"<p>{escape(str(exc))}</p>", 403)
+    data, refusal = _verified(token)
+    if refusal:
+        return refusal
     return _page(f"<p>Run <code>{escape(data['c'])}</code> as {escape(data['ch'])} user {escape(data['u'])}?</p>"
                  f'<form method="post"><button type="submit">Run it</button></form>')
 
@@ -43,15 +51,11 @@ def confirm(token: str):
 def run(token: str):
     """Run the link's command through the pipeline, once."""
     rt = current_app.extensions["dockyard"]
-    secret = _secret()
-    if secret is None:
-        return _page("<p>Action links are off here: set DOCKYARD_LINK_SECRET.</p>", 503)
-    try:
-        data = links.read(secret, token)
-    except ValueError as exc:
-        return _page(f"<p>{escape(str(exc))}</p>", 403)
+    data, refusal = _verified(token)
+    if refusal:
+        return refusal
     used = f"dockyard:link-used:{hashlib.sha256(token.encode()).hexdigest()}"
-    if not rt.redis.set(used, "1", nx=True, ex=max(60, int(data["exp"] - __import__("time").time()) + 60)):
+    if not rt.redis.set(used, "1", nx=True, ex=max(60, int(data["exp"] - time.time()) + 60)):
         return _page("<p>This link was already used.</p>", 409)
     reply_to = {"sink": request.args.get("sink", "console")} if data["ch"] == "console" else \
         {"sink": "dingtalk", "robot": request.args.get("robot", "default")}

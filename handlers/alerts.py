@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hmac
 import json
 import logging
 
@@ -12,6 +11,7 @@ from flask import Blueprint, current_app, jsonify, request
 from bots.alert_messages import parse
 from core import audit, logs
 from core.runtime import Runtime
+from handlers.auth import refuse_unless
 from jobs.queues import enqueue
 
 bp = Blueprint("alerts", __name__)
@@ -35,13 +35,11 @@ def _credential(header: str) -> str:
 def webhook():
     """One notification of one alert group."""
     rt: Runtime = current_app.extensions["dockyard"]
-    expected = rt.settings.alertmanager_webhook_token
-    if expected is None:
-        return jsonify(error="Alertmanager webhooks are not configured here: set ALERTMANAGER_WEBHOOK_TOKEN"), 503
-    given = _credential(request.headers.get("Authorization", ""))
-    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
-        log.warning("refused an Alertmanager webhook with wrong or missing credentials")
-        return jsonify(error="bearer token or basic-auth password does not match ALERTMANAGER_WEBHOOK_TOKEN"), 401
+    refusal = refuse_unless(rt.settings.alertmanager_webhook_token,
+                            _credential(request.headers.get("Authorization", "")), "Alertmanager",
+                            "ALERTMANAGER_WEBHOOK_TOKEN", "bearer token or basic-auth password")
+    if refusal:
+        return refusal
     try:
         payload = json.loads(request.get_data() or b"null")
         group = parse(payload)

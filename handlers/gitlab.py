@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from core import audit, logs
 from core.runtime import Runtime
+from handlers.auth import refuse_unless
 from jobs.queues import enqueue
 
 bp = Blueprint("gitlab", __name__)
@@ -75,13 +75,10 @@ def services_for(rt: Runtime, push: Push) -> tuple[list[str], str]:
 def webhook():
     """Push Hook and Tag Push Hook: authenticate, validate, dedupe, enqueue one build per image."""
     rt: Runtime = current_app.extensions["dockyard"]
-    expected = rt.settings.gitlab_webhook_token
-    if expected is None:
-        return jsonify(error="GitLab webhooks are not configured here: set GITLAB_WEBHOOK_TOKEN"), 503
-    given = request.headers.get("X-Gitlab-Token", "")
-    if not hmac.compare_digest(given.encode(), expected.get_secret_value().encode()):
-        log.warning("refused a GitLab webhook with a wrong X-Gitlab-Token")
-        return jsonify(error="X-Gitlab-Token does not match GITLAB_WEBHOOK_TOKEN"), 401
+    refusal = refuse_unless(rt.settings.gitlab_webhook_token, request.headers.get("X-Gitlab-Token", ""), "GitLab",
+                            "GITLAB_WEBHOOK_TOKEN", "X-Gitlab-Token")
+    if refusal:
+        return refusal
     event = request.headers.get("X-Gitlab-Event", "")
     if event not in HANDLED:
         return jsonify(ignored=f"event {event or '(none)'} is not handled; Dockyard builds on Push Hook and "

@@ -149,10 +149,7 @@ def test_oversized_messages_are_cut_to_20000_bytes():
     assert size <= render.MAX_BYTES and "more lines" in payload["markdown"]["text"]
 
 
-EVERY_COMMAND = ["/deploy web v2", "/deploy web promote", "/rollback web to 3", "/scale web 2", "/autoscale web 2-4",
-                 "/status web", "/history web", "/logs web", "/restart web", "/events web", "/build web",
-                 "/approve abcd12", "/reject abcd12 no", "/silence HighErrorRate 1h", "/freeze prod until 2h",
-                 "/unfreeze prod", "/help deploy"]
+from tests.every_command import EVERY_COMMAND  # noqa: E402
 
 
 @pytest.mark.parametrize("text", EVERY_COMMAND)

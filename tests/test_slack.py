@@ -119,10 +119,7 @@ def test_a_refused_button_answers_only_the_clicker(slack, slack_api):
     assert queued(slack.rt) == 0
 
 
-EVERY_COMMAND = ["/deploy web v2", "/deploy web promote", "/rollback web to 3", "/scale web 2", "/autoscale web 2-4",
-                 "/status web", "/history web", "/logs web", "/restart web", "/events web", "/build web",
-                 "/approve abcd12", "/reject abcd12 no", "/silence HighErrorRate 1h", "/freeze prod until 2h",
-                 "/unfreeze prod", "/help deploy"]
+from tests.every_command import EVERY_COMMAND  # noqa: E402
 
 
 @pytest.mark.parametrize("text", EVERY_COMMAND)
