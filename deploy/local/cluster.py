@@ -10,10 +10,8 @@ Used by `./dockyard cluster up|down|status`, `make run` and the test suite.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
-import secrets
 import signal
 import socket
 import ssl
@@ -26,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from deploy.local import binaries
+from deploy.local import binaries, pki
 from deploy.manifests import rbac
 
 HERE = Path(__file__).resolve().parent
@@ -91,46 +89,8 @@ class LocalCluster:
         cmd = [self.tool("kubectl"), "--kubeconfig", str(kubeconfig or self.admin_kubeconfig), *args]
         return _run(cmd, f"kubectl {' '.join(args[:2])}", input=stdin, timeout=120).stdout
 
-    # --- certificates, tokens and kubeconfigs -------------------------------------------------
-
-    def _pki(self) -> None:
-        pki = self.root / "pki"
-        pki.mkdir(parents=True, exist_ok=True)
-        ossl = lambda *a: _run(["openssl", *a], "openssl " + a[0])  # noqa: E731
-        ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=dockyard-local-ca",
-             "-keyout", str(pki / "ca.key"), "-out", str(pki / "ca.crt"))
-        ossl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver",
-             "-keyout", str(pki / "apiserver.key"), "-out", str(pki / "apiserver.csr"))
-        (pki / "san.ext").write_text("subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,"
-                                     "DNS:kubernetes.default,DNS:kubernetes.default.svc\n")
-        ossl("x509", "-req", "-in", str(pki / "apiserver.csr"), "-CA", str(pki / "ca.crt"),
-             "-CAkey", str(pki / "ca.key"), "-CAcreateserial", "-days", "3650", "-extfile", str(pki / "san.ext"),
-             "-out", str(pki / "apiserver.crt"))
-        ossl("genrsa", "-out", str(pki / "sa.key"), "2048")
-        ossl("rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
-
-    def _tokens(self) -> dict[str, str]:
-        users = {"admin": "system:masters", "system:kube-controller-manager": "", "system:kube-scheduler": ""}
-        tokens = {user: secrets.token_hex(24) for user in users}
-        lines = [f'{tokens[u]},{u},{u},"{g}"' if g else f"{tokens[u]},{u},{u}" for u, g in users.items()]
-        path = self.root / "pki" / "tokens.csv"
-        path.write_text("\n".join(lines) + "\n")
-        path.chmod(0o600)
-        return tokens
-
     def write_kubeconfig(self, path: Path, user: str, token: str, namespace: str = "default") -> Path:
-        ca = base64.b64encode((self.root / "pki" / "ca.crt").read_bytes()).decode()
-        config = {
-            "apiVersion": "v1", "kind": "Config", "current-context": "dockyard-local",
-            "clusters": [{"name": "dockyard-local", "cluster": {"server": self.server,
-                                                                 "certificate-authority-data": ca}}],
-            "users": [{"name": user, "user": {"token": token}}],
-            "contexts": [{"name": "dockyard-local", "context": {"cluster": "dockyard-local", "user": user,
-                                                                 "namespace": namespace}}],
-        }
-        path.write_text(yaml.safe_dump(config))
-        path.chmod(0o600)
-        return path
+        return pki.write_kubeconfig(path, self.server, self.root / "pki" / "ca.crt", user, token, namespace)
 
     # --- processes ---------------------------------------------------------------------------
 
@@ -267,8 +227,8 @@ class LocalCluster:
         self.ports = {name: free_port() for name in ("etcd", "etcd-peer", "apiserver", "controller-manager",
                                                      "scheduler", "kwok")}
         try:
-            self._pki()
-            tokens = self._tokens()
+            pki.make_pki(self.root / "pki")
+            tokens = pki.make_tokens(self.root / "pki")
             self.start_etcd()
             self.start_apiserver(tokens["admin"])
             self.write_kubeconfig(self.admin_kubeconfig, "admin", tokens["admin"])
