@@ -89,7 +89,7 @@ def request(command: dict, who: str, reply_to: dict) -> str:
     refs = []
     for target in routing.targets_for(rt.rules, routing.service_labels(rt.rules, cmd.service, env=cmd.env,
                                                                         kind="approval")):
-        refs.append({"target": target, "ref": deliver(target, _for(target, say.request(data), data),
+        refs.append({"target": target, "ref": deliver(target, say.request(data),
                                                       dedupe_key=f"approval:{approval_id}:{json.dumps(target)}")})
     rt.redis.hset(key, "refs", json.dumps(refs))
     deliver(reply_to, say.waiting(data), dedupe_key=f"approval-receipt:{approval_id}")
@@ -97,29 +97,6 @@ def request(command: dict, who: str, reply_to: dict) -> str:
                                                       "jobs.approvals.expire",
                                                       approval_id=approval_id)
     return approval_id
-
-
-def _for(target: dict, message: Message, approval: dict) -> Message:
-    """DingTalk cards cannot say who clicked: give each approver their own signed, expiring link."""
-    rt = runtime.get()
-    if target.get("sink") != "dingtalk" or rt.settings.link_secret is None:
-        return message
-    from dataclasses import replace
-
-    from bots import links
-    from bots.message import Button
-
-    secret = rt.settings.link_secret.get_secret_value()
-    ttl = max(60, int(approval["expires"] - time.time()))
-    buttons = []
-    for name, user in rt.rules.policy.users.items():
-        if not user.dingtalk or name == approval["requester"] or not _is_approver(name):
-            continue
-        for verb in ("approve", "reject"):
-            token = links.make(secret, f"/{verb} {approval['id']}", "dingtalk", user.dingtalk, ttl)
-            url = f"{rt.settings.public_url}/actions/{token}?robot={target.get('robot', 'default')}"
-            buttons.append(Button(f"{verb.title()} as {name}", verb, f"/{verb} {approval['id']}", url))
-    return replace(message, buttons=tuple(buttons) or message.buttons)
 
 
 def _decide(approval_id: str, status: str, who: str, reason: str = "") -> tuple[str, dict | None]:

@@ -60,18 +60,21 @@ def test_links_are_refused_when_forged_or_expired_or_not_allowed(client):
     assert Queue("commands", connection=live.redis).count == 0
 
 
-def test_dingtalk_approval_cards_get_a_link_per_approver(client):
+def test_dingtalk_cards_get_a_link_per_person_allowed_to_act(client):
     from bots import approval_messages
     from bots.dingtalk import render
-    from jobs import approvals
+    from bots.dingtalk.sink import with_links
+    from bots.message import Button, Message
 
-    http, live = client
     approval = {"id": "abc123", "requester": "dave", "service": "web", "env": "prod", "image": "r/shop/web:v2",
                 "strategy_text": "rolling", "expires": time.time() + 600, "approver_roles": ["tester", "sre"]}
-    card = approvals._for({"sink": "dingtalk", "robot": "storefront"}, approval_messages.request(approval), approval)
-    assert [b.label for b in card.buttons] == ["Approve as carol", "Reject as carol"]  # dave asked: not his
+    card = with_links(approval_messages.request(approval), "storefront")
+    assert [b.label for b in card.buttons] == ["Approve as carol", "Approve as dave", "Reject as carol",
+                                               "Reject as dave"]  # dave's own link is refused at click: four eyes
     payload = render.payload(card)
     assert payload["msgtype"] == "actionCard"
     url = payload["actionCard"]["btns"][0]["actionURL"]
     assert url.startswith("http://127.0.0.1:8080/actions/") and url.endswith("?robot=storefront")
     assert links.read(SECRET, url.split("/actions/")[1].split("?")[0])["u"] == "carol01"
+    health = with_links(Message(title="web OOM", buttons=(Button("Rollback", "rollback", "/rollback web"),)), "x")
+    assert [b.label for b in health.buttons] == ["Rollback as alice", "Rollback as dave"]  # developers of web, SRE

@@ -57,7 +57,7 @@ class DingTalkSink:
                 raise SinkError(f"DingTalk refused the reply: {answer.get('errcode')} {answer.get('errmsg')}")
             return uuid.uuid4().hex[:12]
         robot = target.get("robot") or "default"
-        outbox.push(self.redis, robot, message)
+        outbox.push(self.redis, robot, with_links(message, robot))
         schedule_flush(self.redis, robot)
         return f"queued:{robot}:{uuid.uuid4().hex[:8]}"
 
@@ -82,3 +82,41 @@ def schedule_flush(redis: Redis, robot: str, delay: float | None = None) -> None
         queue.enqueue_in(timedelta(seconds=delay), "jobs.dingtalk.flush", robot=robot)
     else:
         queue.enqueue("jobs.dingtalk.flush", robot=robot)
+
+
+MAX_LINKS = 10  # DingTalk shows actionCard buttons one under another; keep the card readable
+
+
+def with_links(message: Message, robot: str) -> Message:
+    """DingTalk cards cannot say who clicked: each command button becomes one signed, expiring link per
+    person the policy lets run it (the link runs the command as that person). Without
+    DOCKYARD_LINK_SECRET the buttons stay as `@Dockyard <command>` hints."""
+    from dataclasses import replace
+
+    from bots import grammar, links
+    from bots.message import Button
+    from core import runtime
+    from rules import policy
+
+    rt = runtime.get()
+    if rt.settings.link_secret is None or not message.buttons:
+        return message
+    secret = rt.settings.link_secret.get_secret_value()
+    out: list[Button] = [b for b in message.buttons if b.url]
+    for button in (b for b in message.buttons if b.value and not b.url):
+        try:
+            command = grammar.parse(button.value)
+        except grammar.CommandError:
+            continue
+        for name, user in rt.rules.policy.users.items():
+            who = policy.Identity(name, "dingtalk", user.dingtalk or "")
+            if not user.dingtalk or not policy.check(rt.rules, who, command.action, getattr(command, "service", None),
+                                                     getattr(command, "env", None)).allowed:
+                continue
+            token = links.make(secret, button.value, "dingtalk", user.dingtalk, ttl=LINK_TTL)
+            out.append(Button(f"{button.label} as {name}", button.action, button.value,
+                              f"{rt.settings.public_url}/actions/{token}?robot={robot}"))
+    return replace(message, buttons=tuple(out[:MAX_LINKS]))
+
+
+LINK_TTL = 3600
