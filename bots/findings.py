@@ -105,6 +105,7 @@ def incident_message(incident: dict, unhealthy: int, total: int, events: list[st
     severity = "critical" if incident.get("severity") == "critical" else "warning"
     buttons = (Button("Rollback", "rollback", f"/rollback {service}{in_env}"),
                Button("Restart", "restart", f"/restart {service}{in_env}"),
+               Button("Silence 1h", "silence", f"/silence {service} 1h"),
                Button("Events", "events", f"/events {service} --since 1h"))
     return Message(title=title, severity=severity, fields=tuple(fields), lines=tuple(lines),  # type: ignore[arg-type]
                    buttons=buttons)

@@ -62,16 +62,42 @@ def keep_event(service: str, event: dict) -> None:
                              approximate=True)
 
 
+def mute(service: str, seconds: int) -> None:
+    """`/silence <service> <duration>`: hold the service's health messages (incidents still count)."""
+    runtime.get().redis.set(f"dockyard:mute:{service}", "1", ex=seconds)
+
+
+def _muted(service: str) -> bool:
+    return bool(runtime.get().redis.exists(f"dockyard:mute:{service}"))
+
+
+def _pod_logs(incident: dict) -> list[str]:
+    """The last lines of the pod the incident last saw (kwok pods have none: say what the API said)."""
+    rt = runtime.get()
+    pod = incident.get("last_finding", {}).get("pod")
+    if not pod or rt.settings.kubeconfig is None or incident.get("status") != "open":
+        return []
+    namespace = rt.rules.catalog.services[incident["service"]].environments[incident["env"]].namespace
+    try:
+        text = connect(rt.settings.kubeconfig).core.read_namespaced_pod_log(
+            pod, namespace, tail_lines=5, previous=incident["reason"] in ("OOMKilled", "CrashLoopBackOff"),
+            _request_timeout=5)
+        return text.splitlines()[-5:]
+    except Exception as exc:  # no kubelet behind kwok nodes, a pod already gone, ...
+        return [f"(no logs from {pod}: {getattr(exc, 'status', None) or exc.__class__.__name__})"]
+
+
 def _publish(incident: dict, force: bool = False) -> dict:
     """Post the incident's message, or edit the one already posted (at most every UPDATE_EVERY seconds)."""
     rt = runtime.get()
     now = time.time()
-    if incident.get("refs") and not force and now - incident.get("published", 0) < UPDATE_EVERY:
+    throttled = incident.get("refs") and not force and now - incident.get("published", 0) < UPDATE_EVERY
+    if throttled or _muted(incident["service"]):  # the sweep publishes it later
         incident["dirty"] = True
         return incident
     unhealthy, total = _instances(incident["service"], incident["env"]) if incident.get("status") == "open" else (0, 0)
     events = [f"{e['reason']}: {e['message']}" for e in recent_events(incident["service"], 1800)]
-    message: Message = incident_message(incident, unhealthy, total, events, [], now)
+    message: Message = incident_message(incident, unhealthy, total, events, _pod_logs(incident), now)
     labels = routing.service_labels(rt.rules, incident["service"], env=incident["env"],
                                     severity=incident.get("severity", "warning"), kind="health")
     refs = incident.setdefault("refs", {})
@@ -127,7 +153,7 @@ def sweep(quiet_seconds: float) -> list[str]:
                 incident.update(status="resolved", resolved_at=time.time())
                 _save(key, _publish(incident, force=True))
                 done.append(key)
-            elif incident.get("dirty"):
+            elif incident.get("dirty") and not _muted(incident["service"]):
                 _save(key, _publish(incident, force=True))
     cutoff = int((time.time() - EVENTS_RETENTION) * 1000)
     for raw_key in rt.redis.scan_iter("dockyard:events:*"):

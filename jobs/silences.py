@@ -48,6 +48,14 @@ def _iso(moment: datetime) -> str:
 def create(matcher: str, duration_seconds: int, comment: str | None, who: str, reply_to: dict) -> str:
     now = datetime.now(timezone.utc)
     ends = now + timedelta(seconds=duration_seconds)
+    if matcher in runtime.get().rules.catalog.services:  # a catalog service: Dockyard's own health messages
+        from jobs import health
+
+        health.mute(matcher, duration_seconds)
+        deliver(reply_to, Message(title=f"health messages for {matcher} held until "
+                                        f"{ends.strftime('%Y-%m-%d %H:%M UTC')}", severity="success",
+                                  lines=("incidents are still counted; the message catches up when the hold ends",)))
+        return f"mute:{matcher}"
     body = {"matchers": _matchers(matcher), "startsAt": _iso(now), "endsAt": _iso(ends), "createdBy": who,
             "comment": comment or f"silenced from chat by {who}"}
     silence_id = _api("POST", "/silences", json=body).json()["silenceID"]

@@ -173,3 +173,21 @@ def test_a_storm_of_a_thousand_findings_gives_a_handful_of_messages(rt, work):
     assert len(messages) < 100  # edits are throttled (one per incident every 2 s), not one per event
     finals = {m["ref"]: m["text"].splitlines()[0] for m in messages}
     assert sorted(re.search(r"×(\d+)", t).group(1) for t in finals.values()) == ["333", "333", "334"]
+
+
+def test_silence_holds_a_services_health_messages_and_they_catch_up(rt, work):
+    from bots.findings import Finding
+    from jobs import health
+    from jobs.queues import enqueue
+    from tests.rollout_fixtures import Chat
+
+    [reply] = Chat(rt)("dave", "/silence web 1h")
+    assert reply["text"].startswith("✔ health messages for web held until ")
+    enqueue(rt.redis, rt.settings, "notify", "jobs.health.record", "health",
+            finding=Finding(service="web", env="test", reason="OOMKilled", key="muted-1", pod="web-1").to_dict())
+    work()
+    assert not [m for m in feed(rt) if "web (test): OOMKilled" in m["text"]]  # held
+    rt.redis.delete("dockyard:mute:web")  # the hour is over
+    health.sweep(quiet_seconds=3600)
+    [caught_up] = [m for m in feed(rt) if "web (test): OOMKilled" in m["text"]]
+    assert "[Silence 1h]" in caught_up["text"] and "[Rollback]" in caught_up["text"]
