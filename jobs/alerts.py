@@ -8,6 +8,7 @@ import json
 from bots.alert_messages import parse, render
 from bots.sinks import get_sink
 from core import metrics, runtime
+from jobs import held
 from rules import routing
 
 REF_TTL = 7 * 86400
@@ -22,7 +23,10 @@ def notify(payload: dict) -> list[str]:
     refs = []
     # Two notifications of one group must not both post: serialise per group.
     with rt.redis.lock(f"{key}:lock", timeout=60, blocking_timeout=30):
-        for target in routing.targets_for(rt.rules, group.labels):
+        targets, quiet = routing.split_quiet(rt.rules, group.labels)
+        for name in quiet:
+            held.hold(name, message)
+        for target in targets:
             field = json.dumps(target, sort_keys=True)
             sink = get_sink(target["sink"])
             ref = rt.redis.hget(key, field)

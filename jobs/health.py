@@ -17,6 +17,7 @@ from bots.sinks import get_sink
 from core import metrics, runtime
 from deploy import fetching
 from deploy.kube import connect
+from jobs import held
 from rules import routing
 
 log = logging.getLogger("dockyard.health")
@@ -101,7 +102,12 @@ def _publish(incident: dict, force: bool = False) -> dict:
     labels = routing.service_labels(rt.rules, incident["service"], env=incident["env"],
                                     severity=incident.get("severity", "warning"), kind="health")
     refs = incident.setdefault("refs", {})
-    for target in routing.targets_for(rt.rules, labels):
+    targets, quiet = routing.split_quiet(rt.rules, labels)
+    for name in quiet:
+        if incident.get("held_in") != f"{name}:{incident['count']}:{incident.get('status')}":
+            held.hold(name, message)
+            incident["held_in"] = f"{name}:{incident['count']}:{incident.get('status')}"
+    for target in targets:
         field = json.dumps(target, sort_keys=True)
         sink = get_sink(target["sink"])
         refs[field] = sink.update(target, refs[field], message) if field in refs else sink.post(target, message)
@@ -155,6 +161,7 @@ def sweep(quiet_seconds: float) -> list[str]:
                 done.append(key)
             elif incident.get("dirty") and not _muted(incident["service"]):
                 _save(key, _publish(incident, force=True))
+    held.flush()
     cutoff = int((time.time() - EVENTS_RETENTION) * 1000)
     for raw_key in rt.redis.scan_iter("dockyard:events:*"):
         rt.redis.xtrim(raw_key, minid=f"{cutoff}-0")

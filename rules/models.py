@@ -127,12 +127,28 @@ class Catalog(Strict):
         return self
 
 
+class QuietHours(Strict):
+    """Hours (UTC, may wrap midnight) when only some severities reach a channel; the rest wait."""
+
+    start: str
+    end: str
+    let_through: list[str] = ["critical"]
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError(f"{value!r} is not a time like 22:00")
+        return value
+
+
 class Channel(Strict):
     """Where a message can be delivered: a sink plus its address."""
 
     sink: Literal["console", "slack", "dingtalk"]
     channel: str | None = None  # slack channel id or name
     robot: str | None = None  # dingtalk robot name
+    quiet_hours: QuietHours | None = None
 
     @model_validator(mode="after")
     def _address(self) -> "Channel":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from rules.models import Channel, Rules
+from datetime import datetime, timezone
+
+from rules.models import Channel, QuietHours, Rules
 
 
 def channels_for(rules: Rules, labels: dict[str, str]) -> list[str]:
@@ -41,3 +43,27 @@ def service_labels(rules: Rules, service: str, **extra: str) -> dict[str, str]:
     """The labels of a catalog service: its name, team and, when it has one, its own channel."""
     svc = rules.catalog.services[service]
     return {"service": service, "team": svc.team, **extra}
+
+
+def quiet_now(quiet: QuietHours | None, now: datetime) -> bool:
+    """Is `now` (UTC) inside the quiet hours? Windows may wrap midnight (22:00–07:00)."""
+    if quiet is None:
+        return False
+    clock = now.astimezone(timezone.utc).strftime("%H:%M")
+    if quiet.start <= quiet.end:
+        return quiet.start <= clock < quiet.end
+    return clock >= quiet.start or clock < quiet.end
+
+
+def split_quiet(rules: Rules, labels: dict[str, str], now: datetime | None = None) -> tuple[list[dict], list[str]]:
+    """(targets to deliver to now, names of channels that must hold the message for their quiet hours)."""
+    now = now or datetime.now(timezone.utc)
+    deliver, hold = [], []
+    for name in channels_for(rules, labels):
+        channel = rules.routing.channels[name]
+        quiet = channel.quiet_hours
+        if quiet_now(quiet, now) and labels.get("severity") not in (quiet.let_through if quiet else []):
+            hold.append(name)
+        else:
+            deliver.append(target(channel))
+    return deliver, hold

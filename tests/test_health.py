@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -191,3 +192,40 @@ def test_silence_holds_a_services_health_messages_and_they_catch_up(rt, work):
     health.sweep(quiet_seconds=3600)
     [caught_up] = [m for m in feed(rt) if "web (test): OOMKilled" in m["text"]]
     assert "[Silence 1h]" in caught_up["text"] and "[Rollback]" in caught_up["text"]
+
+
+def test_quiet_hours_hold_all_but_critical_and_deliver_a_digest_after(rt, work, tmp_path):
+    import shutil
+    from datetime import datetime, timezone
+
+    import yaml
+
+    from bots.findings import Finding
+    from core.runtime import Runtime
+    from jobs import held
+    from jobs.queues import enqueue
+    from rules import load_rules, routing
+    from rules.models import QuietHours
+
+    night = QuietHours(start="22:00", end="07:00")
+    assert routing.quiet_now(night, datetime(2026, 11, 22, 23, 30, tzinfo=timezone.utc))
+    assert routing.quiet_now(night, datetime(2026, 11, 22, 6, 59, tzinfo=timezone.utc))
+    assert not routing.quiet_now(night, datetime(2026, 11, 22, 7, 0, tzinfo=timezone.utc))
+    for name in ("catalog.yaml", "policy.yaml"):
+        shutil.copy(Path(__file__).resolve().parent.parent / "rules" / name, tmp_path / name)
+    routing_yaml = yaml.safe_load((Path(__file__).resolve().parent.parent / "rules" / "routing.yaml").read_text())
+    now = datetime.now(timezone.utc)
+    start, end = f"{(now.hour - 1) % 24:02d}:00", f"{(now.hour + 1) % 24:02d}:00"  # quiet right now
+    routing_yaml["channels"]["storefront"]["quiet_hours"] = {"start": start, "end": end}
+    (tmp_path / "routing.yaml").write_text(yaml.safe_dump(routing_yaml))
+    quiet_rt = runtime.install(Runtime(settings=rt.settings, rules=load_rules(tmp_path)))
+    for reason, severity in (("ImagePullBackOff", "warning"), ("OOMKilled", "critical")):
+        enqueue(quiet_rt.redis, quiet_rt.settings, "notify", "jobs.health.record", "health", finding=Finding(
+            service="web", env="test", reason=reason, key=f"quiet-{reason}", severity=severity).to_dict())
+    work()
+    posted = [m["text"].splitlines()[0] for m in feed(quiet_rt)]
+    assert any("web (test): OOMKilled" in t for t in posted)  # critical gets through (oncall and storefront)
+    assert not any("ImagePullBackOff" in t for t in posted)  # the warning waits
+    assert held.flush(now=datetime(2026, 1, 1, (now.hour + 3) % 24, 0, tzinfo=timezone.utc)) == {"storefront": 1}
+    digest = feed(quiet_rt)[-1]["text"]
+    assert digest.startswith("⚠ 1 message(s) held during quiet hours") and "ImagePullBackOff" in digest
