@@ -18,10 +18,12 @@ from tests.rollout_fixtures import Chat, feed, live_runtime, write_rules
 
 
 @pytest.fixture
-def chat(redis, redis_server, cluster, tmp_path):
+def chat(request, redis, redis_server, cluster, tmp_path):
+    """A chat over the test catalog; approvals last an hour unless the test asks (indirect param) for less."""
     previous = runtime._current
+    ttl = getattr(request, "param", 3600)
     rt = runtime.install(live_runtime(redis_server.url, write_rules(tmp_path), cluster.dockyard_kubeconfig,
-                                      approval_ttl=2))
+                                      approval_ttl=ttl))
     yield Chat(rt)
     runtime._current = previous
 
@@ -96,6 +98,7 @@ def test_rejection_with_a_reason_tells_the_requester(chat):
     assert "was already rejected by carol" in chat("dave", f"/approve {ident}")[-1]["text"]
 
 
+@pytest.mark.parametrize("chat", [2], indirect=True)
 def test_expiry_is_announced_and_blocks_late_approval(chat):
     from rq.scheduler import RQScheduler
 
