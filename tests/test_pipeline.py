@@ -141,12 +141,14 @@ def test_retries_wait_for_their_backoff(rt, tmp_path):
 
     broken = _unreachable_cluster(rt, tmp_path, backoff=(2,))
     outcome = submit(broken, console("alice", "/status web"))
+    before = time.time()
     DockyardSimpleWorker(["commands"], connection=rt.redis).work(burst=True)
+    after = time.time()
     queue = Queue("commands", connection=rt.redis)
     scheduled = queue.scheduled_job_registry
     assert outcome.job_id in scheduled.get_job_ids()
     due = scheduled.get_scheduled_time(outcome.job_id).timestamp()
-    assert 1 <= due - time.time() <= 2.5
+    assert before + 2 - 1 <= due <= after + 2 + 1  # the failure time plus the 2 s backoff (RQ keeps whole seconds)
     assert replies(rt.redis) == []  # not reported while a retry is pending
     scheduler = RQScheduler([queue], connection=rt.redis)
     scheduler.acquire_locks()
