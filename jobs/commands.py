@@ -128,24 +128,6 @@ def _deploy(cmd: c.Deploy, who: str, reply_to: dict) -> None:
     rollout.deploy(cmd.service, cmd.env, cmd.tag, cmd.strategy, cmd.weight, who, reply_to)
 
 
-ACTIONS: dict[type, Callable[[Command, str, dict], None]] = {
-    c.Deploy: _deploy,  # type: ignore[dict-item]
-    c.Approve: lambda cmd, who, to: approvals.approve(cmd.approval_id, who, to),
-    c.Reject: lambda cmd, who, to: approvals.reject(cmd.approval_id, who, cmd.reason or "", to),
-    c.DeployControl: lambda cmd, who, to: rollout.control(cmd.service, cmd.env, cmd.step, who, to),
-    c.Rollback: lambda cmd, who, to: rollout.rollback(cmd.service, cmd.env, cmd.revision, who, to),
-    c.Scale: lambda cmd, who, to: rollout.scale(cmd.service, cmd.env, cmd.replicas, who, to),
-    c.Autoscale: lambda cmd, who, to: rollout.autoscale(cmd.service, cmd.env, cmd.min_replicas, cmd.max_replicas,
-                                                        cmd.cpu_percent, who, to),
-    c.Restart: lambda cmd, who, to: rollout.restart(cmd.service, cmd.env, who, to),
-}
-
-
-def runs(command: Command) -> bool:
-    """Does this Dockyard have a job for the command? (The pipeline says so before enqueueing.)"""
-    return type(command) in READERS or type(command) in ACTIONS
-
-
 def _build(cmd: c.Build, who: str, reply_to: dict) -> None:
     """/build <svc> [<ref>]: what a push would do, without the push."""
     from jobs import build, gitlab
@@ -155,10 +137,27 @@ def _build(cmd: c.Build, who: str, reply_to: dict) -> None:
     build.run(cmd.service, service.git, sha, ref, who, reply_to=reply_to, trigger="chat")
 
 
-ACTIONS[c.Build] = _build  # type: ignore[assignment]
-ACTIONS[c.Silence] = lambda cmd, who, to: silences.create(cmd.matcher, cmd.duration_seconds, cmd.comment, who, to)
-ACTIONS[c.SilenceList] = lambda cmd, who, to: silences.listing(to)
-ACTIONS[c.SilenceExpire] = lambda cmd, who, to: silences.expire(cmd.silence_id, who, to)
+ACTIONS: dict[type, Callable[[Command, str, dict], None]] = {
+    c.Deploy: _deploy,  # type: ignore[dict-item]
+    c.Build: _build,  # type: ignore[dict-item]
+    c.Approve: lambda cmd, who, to: approvals.approve(cmd.approval_id, who, to),
+    c.Reject: lambda cmd, who, to: approvals.reject(cmd.approval_id, who, cmd.reason or "", to),
+    c.DeployControl: lambda cmd, who, to: rollout.control(cmd.service, cmd.env, cmd.step, who, to),
+    c.Rollback: lambda cmd, who, to: rollout.rollback(cmd.service, cmd.env, cmd.revision, who, to),
+    c.Scale: lambda cmd, who, to: rollout.scale(cmd.service, cmd.env, cmd.replicas, who, to),
+    c.Autoscale: lambda cmd, who, to: rollout.autoscale(cmd.service, cmd.env, cmd.min_replicas, cmd.max_replicas,
+                                                        cmd.cpu_percent, who, to),
+    c.Restart: lambda cmd, who, to: rollout.restart(cmd.service, cmd.env, who, to),
+    c.Silence: lambda cmd, who, to: silences.create(cmd.matcher, cmd.duration_seconds, cmd.comment, who, to),
+    c.SilenceList: lambda cmd, who, to: silences.listing(to),
+    c.SilenceExpire: lambda cmd, who, to: silences.expire(cmd.silence_id, who, to),
+}
+
+
+def runs(command: Command) -> bool:
+    """Does this Dockyard have a job for the command? (The pipeline says so before enqueueing.)"""
+    return type(command) in READERS or type(command) in ACTIONS
+
 
 ROLLOUTS = (c.Deploy, c.DeployControl, c.Rollback, c.Scale, c.Autoscale, c.Restart)
 
