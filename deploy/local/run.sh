@@ -24,7 +24,8 @@ cleanup() {
   [ -n "$started_cluster" ] && ./dockyard cluster down >&2 || true
   [ -n "$started_redis" ] && .venv/bin/python -c "import redis,sys; redis.Redis(port=int(sys.argv[1])).shutdown()" "$redis_port" 2>/dev/null || true
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 130' INT TERM  # stop here: never go on to start the rest without its parts
 
 if [ -z "${DOCKYARD_REDIS_URL:-}" ]; then
   if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
