@@ -65,3 +65,13 @@ def busy_message(service: str, env: str, current: Holder) -> str:
 def clear(redis: Redis, service: str, env: str) -> bool:
     """Drop a lock whoever holds it: only for a cluster that was just created, where nothing is in flight."""
     return bool(redis.delete(_key(service, env)))
+
+
+def release_rollout(redis: Redis, rollout: str) -> list[str]:
+    """Release every service lock a rollout holds (its job failed for good); returns the keys freed."""
+    freed = []
+    for key in redis.scan_iter("dockyard:lock:*"):
+        raw = redis.get(key)
+        if raw and json.loads(raw).get("rollout") == rollout and redis.eval(RELEASE, 1, key, rollout):
+            freed.append(key.decode())
+    return freed

@@ -235,3 +235,21 @@ def test_worker_killed_mid_rollout_converges_without_duplicates(chat, k, cluster
     progress_refs = {r["ref"] for r in replies if "progress" in r["text"]}
     assert len(progress_refs) == 1  # the retried job edited the same progress message
     assert locks.holder(rt.redis, "kill", "test") is None
+
+
+def test_a_rollout_that_fails_for_good_releases_its_lock(chat, tmp_path):
+    from core.config import Settings
+    from core.runtime import Runtime
+    from jobs import locks
+    from tests.rollout_fixtures import Chat
+
+    dead = tmp_path / "dead.kubeconfig"
+    dead.write_text("apiVersion: v1\nkind: Config\ncurrent-context: d\n"
+                    "clusters: [{name: d, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+                    "users: [{name: u, user: {token: t}}]\ncontexts: [{name: d, context: {cluster: d, user: u}}]\n")
+    broken = runtime.install(Runtime(settings=Settings(**{**chat.rt.settings.model_dump(), "kubeconfig": dead}),
+                                     rules=chat.rt.rules))
+    replies = Chat(broken)("alice", "/deploy lockd v1")
+    assert replies[-1]["text"].startswith("✖ /deploy lockd v1 failed after 2 attempts")
+    assert "the cluster did not answer" in replies[-1]["text"]
+    assert locks.holder(broken.redis, "lockd", "test") is None  # nothing left behind
