@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -222,6 +223,8 @@ class LocalCluster:
             raise ClusterError(f"a cluster is already running from {self.root}; ./dockyard cluster down first")
         started = time.monotonic()
         self.bin_dir = self.bin_dir or binaries.ensure()
+        # The local cluster is disposable: every `up` starts from an empty etcd, never from the last run's objects.
+        shutil.rmtree(self.root / "etcd", ignore_errors=True)
         for sub in ("logs", "pki"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self.ports = {name: free_port() for name in ("etcd", "etcd-peer", "apiserver", "controller-manager",
