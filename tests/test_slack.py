@@ -132,7 +132,7 @@ def test_every_command_is_understood_from_slack(slack, text):
 
 
 def test_rollout_progress_edits_one_slack_message(rt, slack_api, cluster, tmp_path):
-    """A first rollout of its own service (the session cluster is shared), so there is progress to edit."""
+    """Its own service (the session cluster is shared) and slow pods (3 s each), so there is progress to edit."""
     from rq import Queue as Q
 
     from jobs.queues import QUEUES
@@ -144,20 +144,20 @@ def test_rollout_progress_edits_one_slack_message(rt, slack_api, cluster, tmp_pa
                            "slack_bot_token": SecretStr(TOKEN), "slack_api_url": f"{slack_api.url}/api/"})
     live = runtime.install(Runtime(settings=settings, rules=base.rules))
     client = create_app(rt=live).test_client()
-    body = urlencode({"command": "/deploy", "text": "slk v1", "user_id": "U01ALICE", "channel_id": "C0STORE",
+    body = urlencode({"command": "/deploy", "text": "slk v1-slow", "user_id": "U01ALICE", "channel_id": "C0STORE",
                       "response_url": f"{slack_api.url}/response/9"})
     ts = str(int(time.time()))
     response = client.post("/slack/events", data=body, content_type="application/x-www-form-urlencoded", headers={
         "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
             timestamp=ts, body=body)})
-    assert response.get_json()["text"].startswith("ℹ on it: /deploy slk v1")
+    assert response.get_json()["text"].startswith("ℹ on it: /deploy slk v1-slow")
     assert Q("rollouts", connection=live.redis).count == 1
     DockyardSimpleWorker(list(QUEUES), connection=live.redis).work(burst=True)
     posts = [c for c in slack_api.calls if c["method"] == "chat.postMessage"]
     updates = [c for c in slack_api.calls if c["method"] == "chat.update"]
-    assert posts[0]["text"].startswith("ℹ slk (test): rolling update to v1")  # the progress message
+    assert posts[0]["text"].startswith("ℹ slk (test): rolling update to v1-slow")  # the progress message
     assert updates and all(u["ts"] == posts[0]["ts"] for u in updates)  # edited in place
-    assert posts[-1]["text"].startswith("✔ slk (test): rolling update to v1 — done")
+    assert posts[-1]["text"].startswith("✔ slk (test): rolling update to v1-slow — done")
     assert len(posts) == 2
 
 
