@@ -6,9 +6,9 @@ import hashlib
 import json
 
 from bots.alert_messages import parse, render
-from bots.sinks import get_sink
-from core import metrics, runtime
+from core import runtime
 from jobs import held
+from jobs.notify import show
 from rules import routing
 
 REF_TTL = 7 * 86400
@@ -28,14 +28,9 @@ def notify(payload: dict) -> list[str]:
             held.hold(name, message)
         for target in targets:
             field = json.dumps(target, sort_keys=True)
-            sink = get_sink(target["sink"])
             ref = rt.redis.hget(key, field)
-            if ref is None:
-                new_ref = sink.post(target, message)
-                rt.redis.hset(key, field, new_ref)
-            else:
-                new_ref = sink.update(target, ref.decode(), message)
+            new_ref = show(target, message, ref.decode() if ref else None)
+            rt.redis.hset(key, field, new_ref)
             rt.redis.expire(key, REF_TTL)
-            metrics.inc(rt.redis, "dockyard_notifications_sent", sink=target["sink"])
             refs.append(new_ref)
     return refs

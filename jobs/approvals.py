@@ -17,11 +17,10 @@ from rq import Queue
 from bots import approval_messages as say
 from bots.commands import Command, Deploy
 from bots.message import Message
-from bots.sinks import get_sink
 from core import audit, runtime
 from jobs import images
 from jobs.errors import PermanentError
-from jobs.notify import deliver
+from jobs.notify import deliver, show
 from jobs.queues import enqueue
 from rules import routing
 
@@ -108,7 +107,7 @@ def _refresh(approval: dict) -> None:
     """Replace the approval message wherever it was posted (buttons go away)."""
     for posted in approval["refs"]:
         if posted.get("ref"):
-            get_sink(posted["target"]["sink"]).update(posted["target"], posted["ref"], say.decided(approval))
+            show(posted["target"], say.decided(approval), posted["ref"])
 
 
 def _refuse(outcome: str, approval_id: str, approval: dict | None) -> PermanentError:

@@ -13,11 +13,11 @@ import time
 
 from bots.findings import Finding, incident_message
 from bots.message import Message
-from bots.sinks import get_sink
-from core import metrics, runtime
+from core import runtime
 from deploy import fetching
 from deploy.kube import connect
 from jobs import held
+from jobs.notify import show
 from rules import routing
 
 log = logging.getLogger("dockyard.health")
@@ -109,9 +109,7 @@ def _publish(incident: dict, force: bool = False) -> dict:
             incident["held_in"] = f"{name}:{incident['count']}:{incident.get('status')}"
     for target in targets:
         field = json.dumps(target, sort_keys=True)
-        sink = get_sink(target["sink"])
-        refs[field] = sink.update(target, refs[field], message) if field in refs else sink.post(target, message)
-        metrics.inc(rt.redis, "dockyard_notifications_sent", sink=target["sink"])
+        refs[field] = show(target, message, refs.get(field))
     incident["published"], incident["dirty"] = now, False
     return incident
 

@@ -30,3 +30,17 @@ def deliver(reply_to: dict, message: Message, dedupe_key: str | None = None) -> 
     if dedupe_key:
         redis.set(f"dockyard:delivered:{dedupe_key}", ref, ex=DEDUPE_TTL)
     return ref
+
+
+def show(target: dict, message: Message, ref: str | None = None) -> str:
+    """Post `message` to a target, or edit the message `ref` names; returns the ref to edit next time."""
+    redis = runtime.get().redis
+    sink_name = target.get("sink", "console")
+    sink = get_sink(sink_name)
+    try:
+        new_ref = sink.update(target, ref, message) if ref else sink.post(target, message)
+    except SinkError:
+        metrics.inc(redis, "dockyard_notifications_failed", sink=sink_name)
+        raise
+    metrics.inc(redis, "dockyard_notifications_sent", sink=sink_name)
+    return new_ref

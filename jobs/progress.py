@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bots.message import Message
-from bots.sinks import get_sink
-from core import metrics, runtime
+from core import runtime
+from jobs import notify
 
 REF_TTL = 7 * 86400
 
@@ -21,13 +21,8 @@ class Progress:
         if message == self.last:
             return
         redis = runtime.get().redis
-        sink_name = self.reply_to.get("sink", "console")
-        sink = get_sink(sink_name)
         ref = redis.get(self.key)
+        new_ref = notify.show(self.reply_to, message, ref.decode() if ref else None)
         if ref is None:
-            ref_text = sink.post(self.reply_to, message)
-            redis.set(self.key, ref_text, ex=REF_TTL)
-        else:
-            sink.update(self.reply_to, ref.decode(), message)
-        metrics.inc(redis, "dockyard_notifications_sent", sink=sink_name)
+            redis.set(self.key, new_ref, ex=REF_TTL)
         self.last = message

@@ -85,6 +85,7 @@ def schedule_flush(redis: Redis, robot: str, delay: float | None = None) -> None
 
 
 MAX_LINKS = 10  # DingTalk shows actionCard buttons one under another; keep the card readable
+LINK_TTL = 3600
 
 
 def with_links(message: Message, robot: str) -> Message:
@@ -118,5 +119,3 @@ def with_links(message: Message, robot: str) -> Message:
                               f"{rt.settings.public_url}/actions/{token}?robot={robot}"))
     return replace(message, buttons=tuple(out[:MAX_LINKS]))
 
-
-LINK_TTL = 3600

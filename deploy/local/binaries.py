@@ -144,7 +144,7 @@ def build_etcd(pins: dict[str, str], out: Path, work: Path) -> None:
     mod.mkdir(parents=True, exist_ok=True)
     run_step("etcd: init scratch module", ["go", "mod", "init", "dockyard.local/etcdbuild"], mod, env)
     run_step("etcd: require server", ["go", "get", f"go.etcd.io/etcd/server/v3@{version}"], mod, env)
-    ldflags = f"-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=dockyard"
+    ldflags = "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=dockyard"
     run_step("etcd: build", ["go", "build", "-trimpath", "-ldflags", ldflags, "-o", str(out / "etcd"),
                              "go.etcd.io/etcd/server/v3"], mod, env)
 

@@ -23,7 +23,6 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
 
 from deploy.local import binaries, pki
 from deploy.manifests import rbac
