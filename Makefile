@@ -4,20 +4,31 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test venv system-deps k8s-bin cluster-up cluster-down bench clean
+.PHONY: run test venv lock system-deps k8s-bin k8s-plan cluster-up cluster-down bench clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 venv: $(VENV)/.installed
+
+# Re-pin every transitive package after a change to requirements*.txt (in a fresh virtualenv).
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	{ sed -n '1,3p' constraints.txt; .lock-venv/bin/pip freeze --all | grep -v '^\(pip\|setuptools\)=='; } > constraints.new
+	mv constraints.new constraints.txt && rm -rf .lock-venv
 
 system-deps:
 	@deploy/local/system-deps.sh
 
 k8s-bin: system-deps
 	@$(PYTHON) deploy/local/binaries.py ensure >/dev/null
+
+# Resolve the control-plane build from scratch without compiling (what tests/test_build_plan.py runs).
+k8s-plan: system-deps
+	@$(PYTHON) deploy/local/binaries.py plan
 
 test: system-deps venv k8s-bin
 	$(BIN)/pytest

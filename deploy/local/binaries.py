@@ -5,6 +5,7 @@ machine calls it first). Usage:
 
     python3 deploy/local/binaries.py ensure   # prints the bin directory
     python3 deploy/local/binaries.py check    # exit 1 if anything is missing
+    python3 deploy/local/binaries.py plan     # resolve every build from scratch, compile nothing
 
 Lookup order: $DOCKYARD_K8S_BIN, then the versioned cache directory
 ($DOCKYARD_CACHE or ~/.cache/dockyard), then a build into that cache. Every
@@ -98,13 +99,39 @@ def run_step(step: str, cmd: list[str], cwd: Path, env: dict[str, str]) -> str:
 
 
 def go_env() -> dict[str, str]:
+    """Go's environment for every step: no cgo, this machine's toolchain, read-only go.mod.
+
+    -mod=readonly (Go's default, forced here against a GOFLAGS from outside)
+    makes `go build` and `go list` fail rather than look up a missing module
+    at its newest version: only `go get`, with exact versions, edits go.mod.
+    """
     env = dict(os.environ)
-    env.update(CGO_ENABLED="0", GOTOOLCHAIN="local", GOFLAGS="-mod=mod")
+    env.update(CGO_ENABLED="0", GOTOOLCHAIN="local", GOFLAGS="-mod=readonly")
     env.setdefault("GOPATH", str(Path.home() / "go"))
     return env
 
 
-def build_kubernetes(pins: dict[str, str], out: Path, work: Path) -> None:
+def pinned(module: str, version: str) -> str:
+    """`module@version`, refusing anything but an exact semantic version.
+
+    A bare path or a query (latest, upgrade, a branch) resolves to whatever the
+    proxy holds today, so the same build would mean another thing next month.
+    """
+    if not re.fullmatch(r"v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?", version):
+        raise StepFailed(f"'{module}@{version}' is not an exact version; pin it in {HERE / 'versions.env'}")
+    return f"{module}@{version}"
+
+
+def resolve_or_build(step: str, pkgs: list[str], out: Path, mod: Path, env: dict[str, str],
+                     build_flags: list[str], compile_: bool) -> None:
+    """Compile pkgs into out, or (plan mode) only check that every imported package resolves."""
+    if compile_:
+        run_step(f"{step}: build", ["go", "build", *build_flags, "-o", str(out), *pkgs], mod, env)
+    else:
+        run_step(f"{step}: resolve packages", ["go", "list", "-deps", "-f", "{{.ImportPath}}", *pkgs], mod, env)
+
+
+def build_kubernetes(pins: dict[str, str], out: Path, work: Path, compile_: bool = True) -> None:
     """Build the four Kubernetes binaries in one `go build` from a scratch module."""
     version = pins["K8S_VERSION"]
     staging = "v0." + version.split(".", 1)[1]  # v1.36.3 -> v0.36.3
@@ -113,17 +140,18 @@ def build_kubernetes(pins: dict[str, str], out: Path, work: Path) -> None:
     mod.mkdir(parents=True, exist_ok=True)
     run_step("k8s: init scratch module", ["go", "mod", "init", "dockyard.local/k8sbuild"], mod, env)
     info = json.loads(run_step("k8s: download go.mod",
-                               ["go", "mod", "download", "-json", f"k8s.io/kubernetes@{version}"], mod, env))
+                               ["go", "mod", "download", "-json", pinned("k8s.io/kubernetes", version)], mod, env))
     upstream = json.loads(run_step("k8s: read go.mod", ["go", "mod", "edit", "-json", info["GoMod"]], mod, env))
     # Upstream replaces every staging module with ./staging/src/...; we point
     # them at the published module of the matching version instead.
-    edits = [f"-replace={r['Old']['Path']}={r['Old']['Path']}@{staging}"
+    edits = [f"-replace={r['Old']['Path']}={pinned(r['Old']['Path'], staging)}"
              for r in upstream.get("Replace") or [] if r["New"]["Path"].startswith("./staging/")]
     edits += [f"-godebug={g['Key']}={g['Value']}" for g in upstream.get("Godebug") or []]
     go_line = upstream.get("Go") or "1.26.0"
     run_step("k8s: pin staging modules", ["go", "mod", "edit", f"-go={go_line}", *edits], mod, env)
     pkgs = [f"k8s.io/kubernetes/cmd/{tool}" for tool in K8S_TOOLS]
-    run_step("k8s: require kubernetes", ["go", "get", f"k8s.io/kubernetes@{version}", *pkgs], mod, env)
+    # Each package with the version: a bare package path means @upgrade to `go get`.
+    run_step("k8s: require kubernetes", ["go", "get", *(pinned(p, version) for p in pkgs)], mod, env)
     major, minor = version.lstrip("v").split(".")[:2]
     pkg = "k8s.io/component-base/version"
     ldflags = " ".join([
@@ -132,37 +160,48 @@ def build_kubernetes(pins: dict[str, str], out: Path, work: Path) -> None:
         f"-X {pkg}.gitTreeState=clean", f"-X {pkg}.buildDate={time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())}",
         f"-X k8s.io/client-go/pkg/version.gitVersion={version}",
     ])
-    run_step("k8s: build", ["go", "build", "-p", "2", "-trimpath", "-ldflags", ldflags, "-o", str(out), *pkgs],
-             mod, env)
+    resolve_or_build("k8s", pkgs, out, mod, env, ["-p", "2", "-trimpath", "-ldflags", ldflags], compile_)
 
 
-def build_etcd(pins: dict[str, str], out: Path, work: Path) -> None:
+def build_etcd(pins: dict[str, str], out: Path, work: Path, compile_: bool = True) -> None:
     """Build etcd from a scratch module (its go.mod has replaces, so no go install)."""
     version = pins["ETCD_VERSION"]
     env = go_env()
     mod = work / "etcd"
     mod.mkdir(parents=True, exist_ok=True)
     run_step("etcd: init scratch module", ["go", "mod", "init", "dockyard.local/etcdbuild"], mod, env)
-    run_step("etcd: require server", ["go", "get", f"go.etcd.io/etcd/server/v3@{version}"], mod, env)
+    run_step("etcd: require server", ["go", "get", pinned("go.etcd.io/etcd/server/v3", version)], mod, env)
     ldflags = "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=dockyard"
-    run_step("etcd: build", ["go", "build", "-trimpath", "-ldflags", ldflags, "-o", str(out / "etcd"),
-                             "go.etcd.io/etcd/server/v3"], mod, env)
+    resolve_or_build("etcd", ["go.etcd.io/etcd/server/v3"], out / "etcd", mod, env,
+                     ["-trimpath", "-ldflags", ldflags], compile_)
 
 
-def build_kwok(pins: dict[str, str], out: Path, work: Path) -> None:
-    """Install kwok with plain `go install` (its module has no replaces)."""
+def build_kwok(pins: dict[str, str], out: Path, work: Path, compile_: bool = True) -> None:
+    """Build kwok from a scratch module, like the others, and copy its stage YAMLs.
+
+    kwok's go.mod has no replaces, so requiring it alone resolves exactly the
+    versions its own go.mod names; the scratch module lets plan mode resolve
+    without compiling, the same steps as the build.
+    """
     env = go_env()
-    env["GOBIN"] = str(out)
-    env.pop("GOFLAGS", None)
     version = pins["KWOK_VERSION"]
-    run_step("kwok: install", ["go", "install", "-trimpath", "-ldflags", "-s -w",
-                               f"sigs.k8s.io/kwok/cmd/kwok@{version}"], work, env)
+    mod = work / "kwok"
+    mod.mkdir(parents=True, exist_ok=True)
+    run_step("kwok: init scratch module", ["go", "mod", "init", "dockyard.local/kwokbuild"], mod, env)
+    info = json.loads(run_step("kwok: download module",
+                               ["go", "mod", "download", "-json", pinned("sigs.k8s.io/kwok", version)], mod, env))
+    upstream = json.loads(run_step("kwok: read go.mod", ["go", "mod", "edit", "-json", info["GoMod"]], mod, env))
+    if upstream.get("Go"):
+        run_step("kwok: go version", ["go", "mod", "edit", f"-go={upstream['Go']}"], mod, env)
+    run_step("kwok: require kwok", ["go", "get", pinned("sigs.k8s.io/kwok/cmd/kwok", version)], mod, env)
+    resolve_or_build("kwok", ["sigs.k8s.io/kwok/cmd/kwok"], out / "kwok", mod, env,
+                     ["-trimpath", "-ldflags", "-s -w"], compile_)
+    if not compile_:
+        return
     stages = out.parent / "kwok-stages"
-    run_step("kwok: download module", ["go", "mod", "download", "-json", f"sigs.k8s.io/kwok@{version}"], work, env)
-    src = Path(env["GOPATH"].split(os.pathsep)[0]) / "pkg" / "mod" / f"sigs.k8s.io/kwok@{version}" / "kustomize" / "stage"
     if stages.exists():
         shutil.rmtree(stages)
-    shutil.copytree(src, stages)
+    shutil.copytree(Path(info["Dir"]) / "kustomize" / "stage", stages)
     for path in stages.rglob("*"):
         path.chmod(0o755 if path.is_dir() else 0o644)
 
@@ -187,11 +226,10 @@ def fetch_crds(pins: dict[str, str], work: Path) -> Path:
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     env = go_env()
-    env.pop("GOFLAGS", None)
     docs: list[str] = []
     for module, key, path, names in CRD_SOURCES:
         info = json.loads(run_step(f"crds: download {module}", ["go", "mod", "download", "-json",
-                                                                f"{module}@{pins[key]}"], work, env))
+                                                                pinned(module, pins[key])], work, env))
         text = (Path(info["Dir"]) / path).read_text()
         for doc in re.split(r"^---\s*$", text, flags=re.M):
             match = re.search(r"^metadata:\n(?:  .*\n)*?  name: (\S+)", doc, flags=re.M)
@@ -236,11 +274,31 @@ def ensure() -> Path:
     return out
 
 
+def plan(names: list[str] | None = None) -> None:
+    """Resolve every build from scratch (fresh scratch modules, the module proxy), compiling nothing.
+
+    Catches a build that no longer resolves (a floating version, a retracted or
+    conflicting module) on machines whose binaries are cached and never rebuild.
+    """
+    pins = versions()
+    for name in names or list(BUILDERS):
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix=f"dockyard-plan-{name}-") as work:
+            BUILDERS[name][1](pins, Path(work), Path(work), False)
+        print(f"[binaries] {name} resolves in {time.monotonic() - started:.0f}s", file=sys.stderr)
+    with tempfile.TemporaryDirectory(prefix="dockyard-plan-crds-") as work:
+        for module, key, _, _ in CRD_SOURCES:
+            run_step(f"crds: resolve {module}", ["go", "mod", "download", "-json", pinned(module, pins[key])],
+                     Path(work), go_env())
+
+
 def main(argv: list[str]) -> int:
     cmd = argv[1] if len(argv) > 1 else "ensure"
     try:
         if cmd == "ensure":
             print(ensure())
+        elif cmd == "plan":
+            plan(argv[2:] or None)
         elif cmd == "check":
             pins = versions()
             where = Path(os.environ.get("DOCKYARD_K8S_BIN") or cache_dir(pins))
@@ -248,7 +306,7 @@ def main(argv: list[str]) -> int:
             print(f"{where}: " + (f"missing {', '.join(missing)}" if missing else "complete"))
             return 1 if missing else 0
         else:
-            print(f"usage: {argv[0]} ensure|check", file=sys.stderr)
+            print(f"usage: {argv[0]} ensure|check|plan [kubernetes|etcd|kwok ...]", file=sys.stderr)
             return 2
     except StepFailed as exc:
         print(f"[binaries] {exc}", file=sys.stderr)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make run`: Redis (AOF) on a local port, the local Kubernetes control plane
 # unless KUBECONFIG is set, then every Procfile process through honcho.
-# Ctrl-C stops everything this script started.
+# Ctrl-C, SIGTERM and a closed terminal (SIGHUP) stop everything this script started.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -15,17 +15,54 @@ started_redis=""
 started_cluster=""
 gitlab_pid=""
 am_pid=""
+honcho_pid=""
+
+say() { echo "$@" >&2 2>/dev/null || true; }  # the terminal may already be gone (SIGHUP)
+
+descendants() {  # every process below $1, parents before children
+  ps -e -o pid= -o ppid= 2>/dev/null | awk -v root="$1" '
+    { parent[$1] = $2; pids[NR] = $1 }
+    END { found[root] = 1; changed = 1
+          while (changed) { changed = 0
+            for (i in pids) { p = pids[i]; if (!(p in found) && (parent[p] in found)) { found[p] = 1; changed = 1; print p } } } }'
+}
+
+stop_pids() {  # TERM each process's group (honcho starts every Procfile line in its own), then KILL what is left
+  local pid
+  for pid in "$@"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 100); do
+    local alive=""
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ -z "$alive" ] && return 0
+    sleep 0.1
+  done
+  for pid in "$@"; do kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true; done
+}
 
 cleanup() {
-  trap - EXIT INT TERM
-  echo "[run] stopping" >&2
-  [ -n "$gitlab_pid" ] && kill "$gitlab_pid" 2>/dev/null || true
-  [ -n "$am_pid" ] && kill "$am_pid" 2>/dev/null || true
-  [ -n "$started_cluster" ] && ./dockyard cluster down >&2 || true
-  [ -n "$started_redis" ] && .venv/bin/python -c "import redis,sys; redis.Redis(port=int(sys.argv[1])).shutdown()" "$redis_port" 2>/dev/null || true
+  trap - EXIT INT TERM HUP
+  set +e  # stop everything we can, even when a step (or writing to a closed terminal) fails
+  say "[run] stopping"
+  if [ -n "$honcho_pid" ]; then
+    # Taken before honcho is asked to stop: if it dies first, its children are still found.
+    procfile_pids=$(descendants "$honcho_pid")
+    kill -TERM "$honcho_pid" 2>/dev/null
+    for _ in $(seq 300); do kill -0 "$honcho_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$honcho_pid" 2>/dev/null
+    # shellcheck disable=SC2086
+    [ -n "$procfile_pids" ] && stop_pids $procfile_pids
+  fi
+  [ -n "$gitlab_pid" ] && stop_pids "$gitlab_pid"
+  [ -n "$am_pid" ] && stop_pids "$am_pid"
+  [ -n "$started_cluster" ] && ./dockyard cluster down >/dev/null 2>&1
+  [ -n "$started_redis" ] && .venv/bin/python -c "import redis,sys; redis.Redis(port=int(sys.argv[1])).shutdown()" "$redis_port" >/dev/null 2>&1
+  say "[run] stopped"
 }
 trap cleanup EXIT
-trap 'cleanup; exit 130' INT TERM  # stop here: never go on to start the rest without its parts
+# Stop here on any of them: never go on to start the rest without its parts.
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+trap 'cleanup; exit 129' HUP
 
 if [ -z "${DOCKYARD_REDIS_URL:-}" ]; then
   if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
@@ -110,4 +147,12 @@ cat >&2 <<TXT
   (run them with DOCKYARD_REDIS_URL=$DOCKYARD_REDIS_URL if you changed the port)
 
 TXT
-.venv/bin/honcho start -f Procfile -p "$PORT"
+# honcho runs in a session of its own, so the terminal's signals reach only this script, which
+# stops it in order; its output goes through a loop that outlives a closed terminal, so honcho
+# never dies of a failed write and leaves its processes behind.
+setsid .venv/bin/honcho start -f Procfile -p "$PORT" > >(
+  trap '' INT TERM HUP
+  while IFS= read -r line; do printf '%s\n' "$line" 2>/dev/null || true; done
+) 2>&1 &
+honcho_pid=$!
+wait "$honcho_pid" || true

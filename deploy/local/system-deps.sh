@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install the system packages Dockyard's local run and tests need, when absent.
-# Debian/Ubuntu: apt-get. Go (for building the control plane) must be >= 1.26.
+# Debian/Ubuntu: apt-get, at the versions the machine's Debian release carries (not pinned).
+# Go (for building the control plane) must be >= 1.26.
 set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
+command -v ps >/dev/null || need+=(procps)  # make run finds the processes it must stop
 if [ ${#need[@]} -gt 0 ]; then
   echo "[system-deps] installing ${need[*]}" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
