@@ -11,9 +11,14 @@ def _when(ts: float) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime("%H:%M UTC")
 
 
+def _image(a: dict) -> tuple[tuple[str, str], ...]:
+    """The image field, for changes that bring one (a rollback or scale does not)."""
+    return (("image", a["image"]),) if a.get("image") else ()
+
+
 def request(a: dict) -> Message:
     """What approvers see: who wants what where, until when, with the two buttons."""
-    fields = (("requested by", a["requester"]), ("image", a["image"]), ("strategy", a["strategy_text"]),
+    fields = (("requested by", a["requester"]), *_image(a), ("strategy", a["strategy_text"]),
               ("expires", _when(a["expires"])))
     lines = (f"break glass: {a['break_glass']}",) if a.get("break_glass") else ()
     return Message(title=f"approval {a['id']}: {a['service']} to {a['env']}", severity="warning", fields=fields,
@@ -29,11 +34,12 @@ def decided(a: dict) -> Message:
     lines = (f"reason: {a['reason']}",) if a.get("reason") else ()
     severity = "success" if a["status"] == "approved" else "error" if a["status"] == "rejected" else "warning"
     return Message(title=f"approval {a['id']}: {a['service']} to {a['env']} — {verdict}", severity=severity,
-                   fields=(("requested by", a["requester"]), ("image", a["image"])), lines=lines)
+                   fields=(("requested by", a["requester"]), *_image(a), ("strategy", a["strategy_text"])),
+                   lines=lines)
 
 
 def waiting(a: dict) -> Message:
     """The requester's receipt."""
     return Message(title=f"{a['service']} to {a['env']} needs an approval: request {a['id']} sent",
-                   fields=(("image", a["image"]), ("expires", _when(a["expires"]))),
+                   fields=(*_image(a), ("strategy", a["strategy_text"]), ("expires", _when(a["expires"]))),
                    lines=(f"approvers: {', '.join(a['approver_roles'])} (not you)",))

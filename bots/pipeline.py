@@ -16,6 +16,7 @@ from bots.commands import Command
 from bots.message import Message
 from core import audit, logs, metrics
 from core.runtime import Runtime
+from jobs import approvals
 from jobs import commands as command_jobs
 from jobs import locks
 from jobs.queues import DEFAULT_TIMEOUT, enqueue
@@ -59,6 +60,13 @@ def _catalog_error(rt: Runtime, command: Command) -> str | None:
     return None
 
 
+def policy_scope(rt: Runtime, command: Command) -> tuple[str | None, str | None]:
+    """The service and environment a command acts on; for /approve and /reject, those of the request."""
+    if isinstance(command, (c.Approve, c.Reject)):
+        return approvals.scope(rt.redis, command.approval_id)
+    return getattr(command, "service", None), getattr(command, "env", None)
+
+
 def _rollout_conflict(rt: Runtime, command: Command) -> str | None:
     """Refuse early what the rollout job would refuse: a locked service, an approval not given."""
     if not isinstance(command, (c.Deploy, c.DeployControl, c.Rollback)):
@@ -91,8 +99,7 @@ def submit(rt: Runtime, request: ChatRequest) -> Outcome:
     problem = _catalog_error(rt, command)
     if problem:
         return refuse("invalid", problem, command.verb, command.target or "")
-    decision = policy.check(rt.rules, who, command.action, getattr(command, "service", None),
-                            getattr(command, "env", None))
+    decision = policy.check(rt.rules, who, command.action, *policy_scope(rt, command))
     if not decision.allowed:
         return refuse("refused", decision.reason, command.verb, command.target or "")
     if isinstance(command, c.Deploy) and command.break_glass:

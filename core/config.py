@@ -43,9 +43,14 @@ class Settings(BaseModel):
     slack_api_url: str = "https://slack.com/api/"
     link_secret: SecretStr | None = None  # signs action links in DingTalk cards
     dingtalk_app_secret: SecretStr | None = None
+    dingtalk_app_key: str | None = None  # the enterprise app: work notifications carry personal links
+    dingtalk_agent_id: str | None = None
+    dingtalk_api_url: str = "https://oapi.dingtalk.com"
     dingtalk_robot_secret: SecretStr | None = None
     dingtalk_robots: dict[str, SecretStr] = {}  # robot name -> webhook URL (it carries the access token)
     dingtalk_robot_secrets: dict[str, SecretStr] = {}  # robot name -> sign secret, when robots differ
+    # Where a callback's sessionWebhook may point: DingTalk's own API origins, over HTTPS.
+    dingtalk_reply_origins: tuple[str, ...] = ("https://oapi.dingtalk.com", "https://api.dingtalk.com")
     gitlab_url: str | None = None
     gitlab_token: SecretStr | None = None
     gitlab_webhook_token: SecretStr | None = None
@@ -60,6 +65,17 @@ def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
         raise ConfigError(f"{name}={_shown(value)} is not a {' or '.join(schemes)} URL "
                           f"(like {schemes[0]}://127.0.0.1{':6379/0' if schemes[0] == 'redis' else ''})")
     return value
+
+
+def _origin(name: str, value: str) -> str:
+    """An https origin, or http on loopback (the tests' stand-ins); nothing else may receive replies."""
+    parsed = urlparse(value)
+    loopback = parsed.hostname in ("127.0.0.1", "localhost", "::1")
+    if parsed.path.strip("/") or parsed.query or not parsed.hostname or \
+            not (parsed.scheme == "https" or (parsed.scheme == "http" and loopback)):
+        raise ConfigError(f"{name}: {value!r} is not an origin like https://oapi.dingtalk.com "
+                          f"(http only for 127.0.0.1)")
+    return value.rstrip("/").lower()
 
 
 def _shown(value: str) -> str:
@@ -132,7 +148,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     if get("DOCKYARD_JOB_BACKOFF"):
         parts = get("DOCKYARD_JOB_BACKOFF").split(",")
         values["job_backoff"] = tuple(_int("DOCKYARD_JOB_BACKOFF", p.strip(), 0, 3600) for p in parts)
-    for name in ("SLACK_API_URL", "GITLAB_URL", "ALERTMANAGER_URL", "PROMETHEUS_URL"):
+    for name in ("DINGTALK_APP_KEY", "DINGTALK_AGENT_ID"):
+        if get(name):
+            values[name.lower()] = get(name)
+    for name in ("SLACK_API_URL", "GITLAB_URL", "ALERTMANAGER_URL", "PROMETHEUS_URL", "DINGTALK_API_URL"):
         if get(name):
             values[name.lower()] = _url(name, get(name), ("http", "https"))
     if get("DINGTALK_ROBOT_WEBHOOK"):
@@ -142,6 +161,9 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     if "=" in secret and not secret.startswith("SEC"):  # per-robot secrets; DingTalk's own start with SEC
         values["dingtalk_robot_secrets"] = {k: SecretStr(v) for k, v in _named("DINGTALK_ROBOT_SECRET",
                                                                                get("DINGTALK_ROBOT_SECRET"))}
+    if get("DINGTALK_REPLY_ORIGINS"):
+        values["dingtalk_reply_origins"] = tuple(_origin("DINGTALK_REPLY_ORIGINS", part.strip())
+                                                 for part in get("DINGTALK_REPLY_ORIGINS").split(",") if part.strip())
     if get("DOCKYARD_LINK_SECRET"):
         values["link_secret"] = SecretStr(get("DOCKYARD_LINK_SECRET"))
     for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "DINGTALK_APP_SECRET", "DINGTALK_ROBOT_SECRET",

@@ -6,7 +6,7 @@ import hashlib
 import time
 from html import escape
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 
 from bots import links
 from bots.pipeline import ChatRequest, submit
@@ -57,8 +57,8 @@ def run(token: str):
     used = f"dockyard:link-used:{hashlib.sha256(token.encode()).hexdigest()}"
     if not rt.redis.set(used, "1", nx=True, ex=max(60, int(data["exp"] - time.time()) + 60)):
         return _page("<p>This link was already used.</p>", 409)
-    reply_to = {"sink": request.args.get("sink", "console")} if data["ch"] == "console" else \
-        {"sink": "dingtalk", "robot": request.args.get("robot", "default")}
+    # Where the answer goes is part of the signed token; a query parameter would let anyone redirect it.
+    reply_to = data.get("r") or {"sink": "console"}
     outcome = submit(rt, ChatRequest(data["ch"], data["u"], data["c"], reply_to))
     return _page(f"<pre>{escape(to_text(outcome.message))}</pre><p>The answer also goes to the channel.</p>",
                  200 if outcome.accepted else 403)

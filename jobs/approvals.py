@@ -1,6 +1,9 @@
 """Approvals for environments marked `approval: required`: four-eyes, exactly once, with expiry.
 
-An approval lives in a Redis hash. Its status moves pending → approved,
+Every change to such an environment waits for one: a deploy, a canary's new
+weight or promotion, a rollback, scale, autoscale or restart. The approver
+must be someone other than the requester whose grants cover that service in
+that environment. An approval lives in a Redis hash. Its status moves pending → approved,
 rejected or expired through one Lua compare-and-set, so when two approvers
 click at the same moment exactly one wins and the rollout is enqueued once.
 """
@@ -15,14 +18,14 @@ from datetime import timedelta
 from rq import Queue
 
 from bots import approval_messages as say
-from bots.commands import Command, Deploy
+from bots.commands import Command, Deploy, DeployControl
 from bots.message import Message
 from core import audit, runtime
-from jobs import images
+from jobs import images, locks
 from jobs.errors import PermanentError
 from jobs.notify import deliver, show
 from jobs.queues import enqueue
-from rules import routing
+from rules import policy, routing
 
 KEY = "dockyard:approval:{}"
 DECIDE = """
@@ -52,42 +55,76 @@ def _approver_roles() -> list[str]:
     return list(runtime.get().rules.policy.approvers)
 
 
-def _is_approver(user: str) -> bool:
+def scope(redis, approval_id: str) -> tuple[str | None, str | None]:
+    """(service, env) an approval is for, or (None, None) when there is no such approval."""
+    service, env = redis.hmget(KEY.format(approval_id), "service", "env")
+    return (service.decode() if service else None), (env.decode() if env else None)
+
+
+def may_decide(user: str, service: str, env: str) -> policy.Decision:
+    """May `user` approve a change to `service` in `env`? Their grant must cover both, as for any command."""
     rules = runtime.get().rules
-    grants = rules.policy.users[user].grants if user in rules.policy.users else []
-    return any(g.role in rules.policy.approvers for g in grants)
+    if user not in rules.policy.users:
+        return policy.Decision(False, f"{user} is not a Dockyard user")
+    return policy.check(rules, policy.Identity(user, "console", user), "approve", service, env)
 
 
-def request(command: dict, who: str, reply_to: dict) -> str:
-    """Create an approval for a deploy and post it to the service's channel; returns its id."""
+def _deploy_image(cmd: Deploy, command: dict) -> tuple[dict, str, str]:
+    """(command to run once approved, image, tag) for a deploy; a live canary's new weight keeps its image."""
     rt = runtime.get()
-    cmd = Command.from_dict(command)
-    assert isinstance(cmd, Deploy)
+    live = locks.holder(rt.redis, cmd.service, cmd.env)
+    if cmd.tag is None and cmd.strategy == "canary" and live is not None and live.kind == "canary":
+        # Re-weighting: the rollout reads the canary's own image; resolving "newest build" here would
+        # swap it for whatever was built since, which the approver never saw.
+        return command, "", ""
     tag = cmd.tag or (images.latest(rt.redis, cmd.service) or {}).get("tag")
     if tag is None:
         raise PermanentError(f"no tag given and {cmd.service} has no build yet: /deploy {cmd.service} <tag> to {cmd.env}")
     if not images.ran_in_test(rt.redis, cmd.service, tag) and not cmd.break_glass:
         raise PermanentError(f"{cmd.service}:{tag} has not run successfully in test; deploy it there first, or "
                              f"an SRE may add --break-glass <reason>")
+    return {**command, "tag": tag}, f"{rt.rules.image_repository(cmd.service)}:{tag}", tag
+
+
+def describe(cmd: Command) -> str:
+    """The change an approver is asked about, in words."""
+    if isinstance(cmd, Deploy):
+        if cmd.strategy == "canary":
+            return f"canary {cmd.weight}%" + ("" if cmd.tag else " (re-weight the live canary, same image)")
+        return cmd.strategy
+    if isinstance(cmd, DeployControl):
+        return f"{cmd.step} the live canary"
+    return {"Rollback": lambda: f"rollback to {'revision ' + str(cmd.revision) if cmd.revision else 'the previous revision'}",
+            "Scale": lambda: f"scale to {cmd.replicas} replicas",
+            "Autoscale": lambda: f"autoscale {cmd.min_replicas}-{cmd.max_replicas} at {cmd.cpu_percent}% cpu",
+            "Restart": lambda: "restart every pod"}.get(type(cmd).__name__, lambda: f"/{cmd.verb}")()
+
+
+def request(command: dict, who: str, reply_to: dict) -> str:
+    """Create an approval for a change and post it to the service's channel; returns its id."""
+    rt = runtime.get()
+    cmd = Command.from_dict(command)
+    service, env = getattr(cmd, "service"), getattr(cmd, "env")
+    image = tag = ""
+    if isinstance(cmd, Deploy):
+        command, image, tag = _deploy_image(cmd, command)
     approval_id = secrets.token_hex(3)
     now = time.time()
-    record = {"id": approval_id, "requester": who, "service": cmd.service, "env": cmd.env, "tag": tag,
-              "image": f"{rt.rules.image_repository(cmd.service)}:{tag}",
-              "strategy_text": cmd.strategy + (f" {cmd.weight}%" if cmd.weight else ""),
-              "break_glass": cmd.break_glass or "", "status": "pending", "created": now, "expires": now + rt.settings.approval_ttl,
-              "command": json.dumps({**command, "tag": tag}), "reply_to": json.dumps(reply_to), "refs": "[]",
+    record = {"id": approval_id, "requester": who, "service": service, "env": env, "tag": tag, "image": image,
+              "strategy_text": describe(cmd), "break_glass": getattr(cmd, "break_glass", None) or "",
+              "status": "pending", "created": now, "expires": now + rt.settings.approval_ttl,
+              "command": json.dumps(command), "reply_to": json.dumps(reply_to), "refs": "[]",
               "approver_roles": json.dumps(_approver_roles())}
     key = KEY.format(approval_id)
     rt.redis.hset(key, mapping={k: str(v) for k, v in record.items()})
     rt.redis.expire(key, 7 * 86400)
-    if cmd.break_glass:
-        audit.record(rt.redis, audit.Entry(who, reply_to.get("sink", "?"), f"break glass: {cmd.break_glass}",
-                                           cmd.service, "break-glass"))
+    if record["break_glass"]:
+        audit.record(rt.redis, audit.Entry(who, reply_to.get("sink", "?"), f"break glass: {record['break_glass']}",
+                                           service, "break-glass"))
     data = load(approval_id)
     assert data is not None
     refs = []
-    for target in routing.targets_for(rt.rules, routing.service_labels(rt.rules, cmd.service, env=cmd.env,
-                                                                        kind="approval")):
+    for target in routing.targets_for(rt.rules, routing.service_labels(rt.rules, service, env=env, kind="approval")):
         refs.append({"target": target, "ref": deliver(target, say.request(data),
                                                       dedupe_key=f"approval:{approval_id}:{json.dumps(target)}")})
     rt.redis.hset(key, "refs", json.dumps(refs))
@@ -120,34 +157,43 @@ def _refuse(outcome: str, approval_id: str, approval: dict | None) -> PermanentE
 
 
 def approve(approval_id: str, who: str, reply_to: dict) -> None:
-    """/approve <id>: someone in the approver group other than the requester; the rollout runs once."""
+    """/approve <id>: someone whose grants cover the service there, other than the requester; it runs once."""
     rt = runtime.get()
     approval = load(approval_id)
     if approval is None:
         raise PermanentError(f"there is no approval {approval_id}")
     if who == approval["requester"]:
         raise PermanentError(f"four eyes: {who} asked for approval {approval_id} and cannot approve it too")
-    if not _is_approver(who):
-        raise PermanentError(f"{who} is not in the approver group ({', '.join(_approver_roles())})")
+    allowed = may_decide(who, approval["service"], approval["env"])
+    if not allowed.allowed:
+        raise PermanentError(allowed.reason)
     outcome, approval = _decide(approval_id, "approved", who)
     if outcome != "ok":
         raise _refuse(outcome, approval_id, approval)
     assert approval is not None
     command = approval["command"]
-    enqueue(rt.redis, rt.settings, "rollouts", "jobs.commands.run_approved", "deploy", job_id=f"approved-{approval_id}",
+    enqueue(rt.redis, rt.settings, "rollouts", "jobs.commands.run_approved", command.get("type", "deploy").lower(),
+            job_id=f"approved-{approval_id}",
             timeout=3600, command=command, who={"user": approval["requester"], "approved_by": who},
             reply_to=approval["reply_to"])
     audit.record(rt.redis, audit.Entry(who, reply_to.get("sink", "?"), f"/approve {approval_id}", approval["service"],
                                        "approved"))
     _refresh(approval)
-    deliver(reply_to, Message(title=f"approved {approval_id}: {approval['service']} {approval['tag']} to "
+    change = approval["tag"] or approval["strategy_text"]
+    deliver(reply_to, Message(title=f"approved {approval_id}: {approval['service']} {change} to "
                                     f"{approval['env']} is starting", severity="success"),
             dedupe_key=f"approved-receipt:{approval_id}")
 
 
 def reject(approval_id: str, who: str, reason: str, reply_to: dict) -> None:
-    """/reject <id> [reason]."""
+    """/reject <id> [reason]: anyone who could have approved it."""
     rt = runtime.get()
+    service, env = scope(rt.redis, approval_id)
+    if service is None or env is None:
+        raise PermanentError(f"there is no approval {approval_id}")
+    allowed = may_decide(who, service, env)
+    if not allowed.allowed:
+        raise PermanentError(allowed.reason)
     outcome, approval = _decide(approval_id, "rejected", who, reason)
     if outcome != "ok":
         raise _refuse(outcome, approval_id, approval)

@@ -119,15 +119,6 @@ READERS: dict[type, Callable[[Command], Message]] = {
     c.Status: _status, c.History: _history, c.Logs: _logs, c.Events: _events,
 }
 
-def _deploy(cmd: c.Deploy, who: str, reply_to: dict) -> None:
-    """A deploy runs now, or asks for an approval where the environment requires one."""
-    service = runtime.get().rules.catalog.services[cmd.service]
-    if service.environments[cmd.env].approval == "required":
-        approvals.request(cmd.to_dict(), who, reply_to)
-        return
-    rollout.deploy(cmd.service, cmd.env, cmd.tag, cmd.strategy, cmd.weight, who, reply_to)
-
-
 def _build(cmd: c.Build, who: str, reply_to: dict) -> None:
     """/build <svc> [<ref>]: what a push would do, without the push."""
     from jobs import build, gitlab
@@ -138,7 +129,7 @@ def _build(cmd: c.Build, who: str, reply_to: dict) -> None:
 
 
 ACTIONS: dict[type, Callable[[Command, str, dict], None]] = {
-    c.Deploy: _deploy,  # type: ignore[dict-item]
+    c.Deploy: lambda cmd, who, to: rollout.deploy(cmd.service, cmd.env, cmd.tag, cmd.strategy, cmd.weight, who, to),
     c.Build: _build,  # type: ignore[dict-item]
     c.Approve: lambda cmd, who, to: approvals.approve(cmd.approval_id, who, to),
     c.Reject: lambda cmd, who, to: approvals.reject(cmd.approval_id, who, cmd.reason or "", to),
@@ -168,12 +159,21 @@ def queue_of(command: Command) -> str:
     return "rollouts" if isinstance(command, ROLLOUTS) else "commands"
 
 
+def needs_approval(command: Command) -> bool:
+    """Every change to an environment marked `approval: required` waits for a second person.
+
+    Aborting a canary is the exception: it returns traffic to the stable version, which was approved.
+    """
+    if not isinstance(command, ROLLOUTS) or (isinstance(command, c.DeployControl) and command.step == "abort"):
+        return False
+    service = runtime.get().rules.catalog.services[command.service]  # type: ignore[attr-defined]
+    return service.environments[command.env].approval == "required"  # type: ignore[attr-defined]
+
+
 def run_approved(command: dict, who: dict, reply_to: dict) -> str:
-    """RQ entry point for a deploy whose approval was just given (never asks again)."""
+    """RQ entry point for a change whose approval was just given (never asks again)."""
     cmd = Command.from_dict(command)
-    assert isinstance(cmd, c.Deploy)
-    rollout.deploy(cmd.service, cmd.env, cmd.tag, cmd.strategy, cmd.weight,
-                   f"{who['user']} (approved by {who['approved_by']})", reply_to)
+    ACTIONS[type(cmd)](cmd, f"{who['user']} (approved by {who['approved_by']})", reply_to)
     return "done"
 
 
@@ -194,6 +194,9 @@ def run(command: dict, who: dict, reply_to: dict, text: str = "") -> str:
     if job is not None and text:
         job.meta["command_text"] = text
         job.save_meta()
+    if needs_approval(cmd):
+        approvals.request(cmd.to_dict(), who.get("user", "?"), reply_to)
+        return "approval requested"
     if type(cmd) in ACTIONS:
         ACTIONS[type(cmd)](cmd, who.get("user", "?"), reply_to)
         return "done"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from bots.dingtalk import outbox
+from bots.dingtalk import outbox, workapp
 from bots.dingtalk.sink import DingTalkSink, post_json, schedule_flush
 from core import metrics, runtime
 
@@ -38,3 +38,11 @@ def flush(robot: str) -> dict:
     if result.waiting:
         schedule_flush(redis, robot, delay=result.retry_after)
     return {"robot": robot, "sent": result.sent, "events": result.events, "waiting": result.waiting}
+
+
+def notify_person(userid: str, title: str, markdown: str, links: list[list[str]]) -> str:
+    """RQ job: one person's own action links, by work notification (retried like any job)."""
+    rt = runtime.get()
+    task = workapp.notify(rt.redis, rt.settings, userid, title, markdown, [(label, url) for label, url in links])
+    metrics.inc(rt.redis, "dockyard_notifications_sent", sink="dingtalk")
+    return task

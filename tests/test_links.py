@@ -60,21 +60,30 @@ def test_links_are_refused_when_forged_or_expired_or_not_allowed(client):
     assert Queue("commands", connection=live.redis).count == 0
 
 
-def test_dingtalk_cards_get_a_link_per_person_allowed_to_act(client):
+def test_links_name_where_they_answer_inside_the_signature(client):
+    http, live = client
+    token = links.make(SECRET, "/status web", "dingtalk", "carol01", reply_to={"sink": "dingtalk", "robot": "payments"})
+    assert links.read(SECRET, token)["r"] == {"sink": "dingtalk", "robot": "payments"}
+    assert http.post(f"/actions/{token}?robot=storefront&sink=slack").status_code == 200
+    [job] = Queue("commands", connection=live.redis).jobs
+    assert job.kwargs["reply_to"] == {"sink": "dingtalk", "robot": "payments"}  # the query string changed nothing
+
+
+def test_personal_links_go_to_each_person_allowed_to_act(client):
     from bots import approval_messages
-    from bots.dingtalk import render
-    from bots.dingtalk.sink import with_links
+    from bots.dingtalk.sink import personal_links
     from bots.message import Button, Message
 
     approval = {"id": "abc123", "requester": "dave", "service": "web", "env": "prod", "image": "r/shop/web:v2",
                 "strategy_text": "rolling", "expires": time.time() + 600, "approver_roles": ["tester", "sre"]}
-    card = with_links(approval_messages.request(approval), "storefront")
-    assert [b.label for b in card.buttons] == ["Approve as carol", "Approve as dave", "Reject as carol",
-                                               "Reject as dave"]  # dave's own link is refused at click: four eyes
-    payload = render.payload(card)
-    assert payload["msgtype"] == "actionCard"
-    url = payload["actionCard"]["btns"][0]["actionURL"]
-    assert url.startswith("http://127.0.0.1:8080/actions/") and url.endswith("?robot=storefront")
-    assert links.read(SECRET, url.split("/actions/")[1].split("?")[0])["u"] == "carol01"
-    health = with_links(Message(title="web OOM", buttons=(Button("Rollback", "rollback", "/rollback web"),)), "x")
-    assert [b.label for b in health.buttons] == ["Rollback as alice", "Rollback as dave"]  # developers of web, SRE
+    http, live = client
+    live.redis.hset("dockyard:approval:abc123", mapping={"service": "web", "env": "prod"})
+    mine = personal_links(approval_messages.request(approval), {"sink": "dingtalk", "robot": "storefront"})
+    assert {name: [label for label, _ in found[1]] for name, found in mine.items()} == {
+        "carol": ["Approve", "Reject"], "dave": ["Approve", "Reject"]}  # dave's own is refused at click: four eyes
+    userid, [(label, url), _] = mine["carol"]
+    assert userid == "carol01" and url.startswith("http://127.0.0.1:8080/actions/") and "?" not in url
+    assert links.read(SECRET, url.split("/actions/")[1]) ["u"] == "carol01"
+    health = personal_links(Message(title="web OOM", buttons=(Button("Rollback", "rollback", "/rollback web"),)),
+                            {"sink": "dingtalk", "robot": "x"})
+    assert sorted(health) == ["alice", "dave"]  # developers of web, and the SRE

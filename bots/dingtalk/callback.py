@@ -1,4 +1,10 @@
-"""POST /dingtalk/callback: the enterprise robot's outgoing messages, signed by DingTalk."""
+"""POST /dingtalk/callback: the enterprise robot's outgoing messages, signed by DingTalk.
+
+DingTalk's sign covers only the timestamp and the app secret, not the body,
+so a captured header pair could carry any sender and command: each pair, and
+each msgId, is accepted once within the sign's window, and replies go only to
+DingTalk's own hosts (DINGTALK_REPLY_ORIGINS).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,9 @@ import re
 from flask import Blueprint, current_app, jsonify, request
 
 from bots.dingtalk import render, sign
+from bots.dingtalk.sink import reply_refused
 from bots.pipeline import ChatRequest, submit
+from core.once import first_time
 
 bp = Blueprint("dingtalk", __name__)
 log = logging.getLogger("dockyard.dingtalk")
@@ -40,6 +48,19 @@ def callback():
         missing.append("text.content")
     if missing:
         return jsonify(error=f"missing field(s): {', '.join(missing)}"), 400
+    problem = reply_refused(body["sessionWebhook"], rt.settings.dingtalk_reply_origins)
+    if problem:
+        log.warning("refused a DingTalk callback: sessionWebhook %s", problem)
+        return jsonify(error=f"sessionWebhook {problem}"), 400
+    # Checked last, so a malformed body does not use up a genuine header pair.
+    if not first_time(rt.redis, "dingtalk-sign", f"{request.headers['timestamp']}\n{request.headers['sign']}",
+                      sign.REPLAY_WINDOW_S):
+        log.warning("refused a DingTalk callback: its timestamp and sign were already used")
+        return jsonify(error="replayed: this timestamp and sign were already used"), 401
+    msg_id = body.get("msgId")
+    if isinstance(msg_id, str) and msg_id and not first_time(rt.redis, "dingtalk-msg", msg_id,
+                                                              sign.REPLAY_WINDOW_S):
+        return jsonify(error=f"replayed: message {msg_id[:64]} was already received"), 409
     outcome = submit(rt, ChatRequest("dingtalk", body["senderStaffId"], command_text(content),
                                      {"sink": "dingtalk", "session_webhook": body["sessionWebhook"],
                                       "staff": body["senderStaffId"]}))

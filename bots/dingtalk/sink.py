@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from dataclasses import replace
+from urllib.parse import urlsplit
 
 import requests
 from redis import Redis
 
-from bots.dingtalk import outbox, render, sign
+from bots.dingtalk import outbox, render, sign, workapp
 from bots.message import Message
 from bots.sinks import SinkError
 from core.config import Settings
@@ -18,17 +20,45 @@ log = logging.getLogger("dockyard.dingtalk")
 TIMEOUT = 5
 
 
+def origin(url: str) -> str:
+    """scheme://host[:port] of a URL, lower-cased; '' when it has none."""
+    try:
+        parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return ""
+    if not parts.scheme or not parts.hostname:
+        return ""
+    return f"{parts.scheme.lower()}://{parts.hostname.lower()}{port}"
+
+
+def reply_refused(url: str, allowed_origins: tuple[str, ...]) -> str | None:
+    """Why a callback's sessionWebhook may not be posted to, or None: only DingTalk's own origins.
+
+    The URL comes from the callback body, which DingTalk's sign does not cover;
+    without this check the web process would post wherever a caller says.
+    """
+    if len(url) > 2048 or any(ch.isspace() or ord(ch) < 32 for ch in url) or "@" in url.split("?", 1)[0]:
+        return "is not a plain URL"
+    if origin(url) not in allowed_origins:
+        return f"is not on DingTalk's hosts ({', '.join(allowed_origins)}); set DINGTALK_REPLY_ORIGINS to change them"
+    return None
+
+
 def post_json(url: str, payload: dict) -> dict:
     """POST a robot payload; DingTalk answers 200 with {errcode, errmsg}."""
     # Sent as UTF-8 exactly as render.payload measured it (requests' json= would \u-escape and grow it).
     body = json.dumps(payload, ensure_ascii=False).encode()
     try:
+        # Never follow a redirect: a reply must land on the host that was checked.
         response = requests.post(url, data=body, headers={"Content-Type": "application/json; charset=utf-8"},
-                                 timeout=TIMEOUT)
+                                 timeout=TIMEOUT, allow_redirects=False)
     except requests.RequestException as exc:
         raise SinkError(f"DingTalk did not answer: {exc.__class__.__name__}") from None
     if response.status_code >= 500:
         raise SinkError(f"DingTalk answered {response.status_code}")
+    if 300 <= response.status_code < 400:
+        raise SinkError(f"DingTalk answered a redirect ({response.status_code}); not followed", retryable=False)
     try:
         return response.json()
     except ValueError:
@@ -52,14 +82,29 @@ class DingTalkSink:
 
     def post(self, target: dict, message: Message) -> str:
         if target.get("session_webhook"):
+            problem = reply_refused(target["session_webhook"], self.settings.dingtalk_reply_origins)
+            if problem:
+                raise SinkError(f"reply not sent: the sessionWebhook {problem}", retryable=False)
             answer = post_json(target["session_webhook"], render.payload(message))
             if answer.get("errcode", 0) != 0:
                 raise SinkError(f"DingTalk refused the reply: {answer.get('errcode')} {answer.get('errmsg')}")
             return uuid.uuid4().hex[:12]
         robot = target.get("robot") or "default"
-        outbox.push(self.redis, robot, with_links(message, robot))
+        outbox.push(self.redis, robot, message)  # buttons show as `@Dockyard <command>` replies
         schedule_flush(self.redis, robot)
+        if message.buttons and workapp.configured(self.settings):
+            self.send_personal_links(message, {"sink": "dingtalk", "robot": robot})
         return f"queued:{robot}:{uuid.uuid4().hex[:8]}"
+
+    def send_personal_links(self, message: Message, target: dict) -> None:
+        """Each person allowed to act gets their own links in a work notification, as a job of its own."""
+        from jobs.queues import enqueue
+
+        text = render.payload(replace(message, buttons=()))
+        markdown = (text.get("markdown") or text.get("actionCard") or {}).get("text", "")
+        for name, (userid, user_links) in personal_links(message, target).items():
+            enqueue(self.redis, self.settings, "notify", "jobs.dingtalk.notify_person", "dingtalk-personal",
+                    userid=userid, title=message.title, markdown=markdown, links=user_links)
 
     def update(self, target: dict, ref: str, message: Message) -> str:
         # Robots cannot edit a message; only a changed headline is worth a new one.
@@ -84,38 +129,37 @@ def schedule_flush(redis: Redis, robot: str, delay: float | None = None) -> None
         queue.enqueue("jobs.dingtalk.flush", robot=robot)
 
 
-MAX_LINKS = 10  # DingTalk shows actionCard buttons one under another; keep the card readable
 LINK_TTL = 3600
 
 
-def with_links(message: Message, robot: str) -> Message:
-    """DingTalk cards cannot say who clicked: each command button becomes one signed, expiring link per
-    person the policy lets run it (the link runs the command as that person). Without
-    DOCKYARD_LINK_SECRET the buttons stay as `@Dockyard <command>` hints."""
-    from dataclasses import replace
+def personal_links(message: Message, target: dict) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    """For each person the policy lets act on the message's buttons: (their DingTalk id, their own links).
 
+    Each link runs its command as that one person, so it goes only to them (a work notification),
+    never into the group, where anyone could use it in their name.
+    """
     from bots import grammar, links
-    from bots.message import Button
+    from bots.pipeline import policy_scope
     from core import runtime
     from rules import policy
 
     rt = runtime.get()
-    if rt.settings.link_secret is None or not message.buttons:
-        return message
+    if rt.settings.link_secret is None:
+        return {}
     secret = rt.settings.link_secret.get_secret_value()
-    out: list[Button] = [b for b in message.buttons if b.url]
+    out: dict[str, tuple[str, list[tuple[str, str]]]] = {}
     for button in (b for b in message.buttons if b.value and not b.url):
         try:
             command = grammar.parse(button.value)
         except grammar.CommandError:
             continue
+        service, env = policy_scope(rt, command)
         for name, user in rt.rules.policy.users.items():
             who = policy.Identity(name, "dingtalk", user.dingtalk or "")
-            if not user.dingtalk or not policy.check(rt.rules, who, command.action, getattr(command, "service", None),
-                                                     getattr(command, "env", None)).allowed:
+            if not user.dingtalk or not policy.check(rt.rules, who, command.action, service, env).allowed:
                 continue
-            token = links.make(secret, button.value, "dingtalk", user.dingtalk, ttl=LINK_TTL)
-            out.append(Button(f"{button.label} as {name}", button.action, button.value,
-                              f"{rt.settings.public_url}/actions/{token}?robot={robot}"))
-    return replace(message, buttons=tuple(out[:MAX_LINKS]))
-
+            token = links.make(secret, button.value, "dingtalk", user.dingtalk, ttl=LINK_TTL,
+                               reply_to={k: v for k, v in target.items() if k in ("sink", "robot")})
+            out.setdefault(name, (user.dingtalk, []))[1].append(
+                (button.label, f"{rt.settings.public_url}/actions/{token}"))
+    return out

@@ -10,13 +10,37 @@ from deploy.local.standin import StandIn
 
 
 class DingTalkAPI(StandIn):
-    def __init__(self, tokens: dict[str, str]):
+    """Also the enterprise app's gettoken and work notifications, when given the app's key, secret and agent."""
+
+    def __init__(self, tokens: dict[str, str], app: tuple[str, str, str] | None = None):
         super().__init__()
         self.tokens = tokens  # access_token -> robot sign secret
         self.sent_at: dict[str, list[float]] = {}
+        self.app = app  # (appkey, appsecret, agent_id)
+        self.app_tokens: set[str] = set()
+
+    def _app(self, method, path, query, payload):
+        if path == "/gettoken" and method == "GET":
+            if self.app is None or (query.get("appkey") or [""])[0] != self.app[0] or \
+                    (query.get("appsecret") or [""])[0] != self.app[1]:
+                return 200, {"errcode": 40089, "errmsg": "invalid appkey or appsecret"}
+            token = f"app-{len(self.app_tokens)}"
+            self.app_tokens.add(token)
+            return 200, {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
+        if (query.get("access_token") or [""])[0] not in self.app_tokens:
+            return 200, {"errcode": 88, "errmsg": "invalid access_token"}
+        if str(payload.get("agent_id")) != self.app[1 + 1] or not payload.get("userid_list"):  # type: ignore[index]
+            return 200, {"errcode": 400002, "errmsg": "invalid agent_id or userid_list"}
+        card = (payload.get("msg") or {}).get("action_card") or {}
+        if not card.get("markdown") or not card.get("btn_json_list"):
+            return 200, {"errcode": 400002, "errmsg": "action_card needs markdown and btn_json_list"}
+        self.record(kind="work", userid=payload["userid_list"], card=card)
+        return 200, {"errcode": 0, "errmsg": "ok", "task_id": 1000 + len(self.calls)}
 
     def handle(self, method, path, query, headers, body):
         payload = json.loads(body or b"{}")
+        if path in ("/gettoken", "/topapi/message/corpconversation/asyncsend_v2"):
+            return self._app(method, path, query, payload)
         if path.startswith("/session/"):
             self.record(kind="session", path=path, payload=payload)
             return 200, {"errcode": 0, "errmsg": "ok"}
