@@ -179,3 +179,14 @@ def test_block_kit_stays_within_slacks_limits():
     [actions] = [b for b in out if b["type"] == "actions"]
     assert len(actions["elements"]) <= 25 and all(len(e["text"]["text"]) <= 75 for e in actions["elements"])
     assert out[-1]["type"] == "context" and "more sections" in out[-3]["text"]["text"]
+
+
+def test_a_signed_request_is_accepted_once(slack):
+    """A captured request sent again inside Slack's five-minute window is refused, and nothing runs twice."""
+    body = urlencode({"command": "/status", "text": "web", "user_id": "U01ALICE", "channel_id": "C0STORE",
+                      "team_id": "T1", "token": "legacy"})
+    ts = str(int(time.time()))
+    assert slack.post(body, timestamp=int(ts)).status_code == 200
+    again = slack.post(body, timestamp=int(ts))
+    assert again.status_code == 401 and "replayed" in again.get_json()["error"]
+    assert queued(slack.rt) == 1
