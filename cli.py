@@ -1,16 +1,28 @@
-"""`./dockyard`: the console chat channel, audit trail, worker and local cluster."""
+"""`./dockyard`: the console chat channel, audit trail, worker and local cluster.
+
+The entry point sits above everything it starts. Subcommands import the parts
+that load the Kubernetes client or the Flask app themselves (the lines marked
+"heavy"), so `./dockyard audit` starts in a fraction of a second.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import re
+import signal
 import sys
+import threading
+import time
 import uuid
 
 from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
+from core import audit, logs, runtime
 from core.config import ConfigError
+from jobs.queues import QUEUES
 from rules import RulesError
 
 DURATION = re.compile(r"^(\d+)([smhd])$")
@@ -25,14 +37,9 @@ def _seconds(text: str) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """Send one command through the pipeline as a console user; print every reply until its job ends."""
-    import time
-
-    from rq.job import Job, JobStatus
-
-    from bots.pipeline import ChatRequest, submit
+    from bots.pipeline import ChatRequest, submit  # heavy: the job table loads deploy/
     from bots.render import to_text
     from bots.sinks.console import wait_replies
-    from core import runtime
 
     rt = runtime.get()
     conversation = uuid.uuid4().hex
@@ -59,8 +66,6 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Print the audit trail."""
-    from core import audit, runtime
-
     for entry in audit.since(runtime.get().redis, args.since, args.limit):
         print(audit.format_entry(entry))
     return 0
@@ -68,9 +73,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run an RQ worker on the named queues, with the scheduler that runs retries."""
-    from core import logs, runtime
-    from jobs.queues import QUEUES
-    from jobs.worker import DockyardWorker
+    from jobs.worker import DockyardWorker  # heavy: workers import every job module
 
     rt = runtime.get()
     logs.setup(rt.settings.log_level, "worker")
@@ -86,11 +89,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_watcher(args: argparse.Namespace) -> int:
     """Watch the cluster for sick services (only the leader of several replicas acts)."""
-    import signal
-    import threading
-
-    from core import logs, runtime
-    from handlers.kube import Watcher
+    from handlers.kube import Watcher  # heavy: the Kubernetes client
 
     rt = runtime.get()
     logs.setup(rt.settings.log_level, "watcher")
@@ -110,8 +109,6 @@ def cmd_watcher(args: argparse.Namespace) -> int:
 
 def cmd_rules(args: argparse.Namespace) -> int:
     """Validate the rules directory."""
-    from core import runtime
-
     rt = runtime.get()
     print(f"{rt.settings.rules_dir}: {len(rt.rules.catalog.services)} services, "
           f"{len(rt.rules.catalog.teams)} teams, {len(rt.rules.policy.users)} users: ok")
@@ -120,11 +117,6 @@ def cmd_rules(args: argparse.Namespace) -> int:
 
 def cmd_requeue(args: argparse.Namespace) -> int:
     """Put a failed job back on its queue."""
-    from rq.job import Job
-    from rq.exceptions import NoSuchJobError
-
-    from core import runtime
-
     redis = runtime.get().redis
     try:
         job = Job.fetch(args.job_id, connection=redis)
@@ -138,7 +130,7 @@ def cmd_requeue(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Seed the local run: v1 of each service in test, v2 recorded as newest."""
-    from core import demo
+    import demo  # heavy: the Kubernetes client
 
     for name in demo.seed():
         print(f"{name}: v1 deployed to test; v2 recorded as its newest image")
@@ -147,7 +139,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_cluster(args: argparse.Namespace) -> int:
     """Start, stop or describe the local control plane."""
-    from deploy.local import cluster
+    from deploy.local import cluster  # heavy: builds the binaries when missing
 
     return cluster.main(args.action)
 
@@ -196,8 +188,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dockyard: {exc}", file=sys.stderr)
         return 2
     except RedisError as exc:
-        from core import runtime
-
         url = runtime._current.settings.redis_url if runtime._current else "DOCKYARD_REDIS_URL"
         print(f"dockyard: cannot reach Redis at {url.split('@')[-1]} ({exc.__class__.__name__}); "
               f"start the platform with `make run`, or set DOCKYARD_REDIS_URL", file=sys.stderr)

@@ -156,7 +156,7 @@ def test_cluster_cli_reports_status(cluster, tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    out = subprocess.run([sys.executable, "-m", "core.cli", "cluster", "status"], cwd=root, capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "cli", "cluster", "status"], cwd=root, capture_output=True,
                          text=True, env={**os.environ, "DOCKYARD_CLUSTER_DIR": str(cluster.root)}, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     assert out.stdout.count("running") == 5

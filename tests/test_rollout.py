@@ -200,7 +200,7 @@ def test_worker_killed_mid_rollout_converges_without_duplicates(chat, k, cluster
            "KUBECONFIG": str(cluster.dockyard_kubeconfig)}
 
     def worker() -> subprocess.Popen:
-        return subprocess.Popen([sys.executable, "-m", "core.cli", "worker"], env=env,
+        return subprocess.Popen([sys.executable, "-m", "cli", "worker"], env=env,
                                 cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
