@@ -5,25 +5,30 @@ from __future__ import annotations
 import fnmatch
 import json
 import logging
+import re
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, jsonify, request
+from redis.exceptions import WatchError
 
 from core import audit, logs
 from core.runtime import Runtime
+from deploy.build import gitrefs
 from handlers.auth import refuse_unless
 from jobs.queues import enqueue
 
 bp = Blueprint("gitlab", __name__)
 log = logging.getLogger("dockyard.gitlab")
 DEDUPE_SECONDS = 24 * 3600
+DELIVERY_KEY = "dockyard:gitlab-delivery:{delivery}"
+MAX_USER = 255  # a GitLab username has at most 255 characters; a display name is cut there too
 ZERO_SHA = "0" * 40
 HANDLED = ("Push Hook", "Tag Push Hook")
 
 
 @dataclass(frozen=True)
 class Push:
-    """What Dockyard needs from a push or tag push."""
+    """What Dockyard needs from a push or tag push; ref and sha are checked (deploy.build.gitrefs)."""
 
     project: str
     ref: str
@@ -46,15 +51,31 @@ def parse(payload: object) -> Push:
         raise ValueError("body is not a JSON object")
     project = payload.get("project")
     path = project.get("path_with_namespace") if isinstance(project, dict) else None
-    for key, value in (("project.path_with_namespace", path), ("ref", payload.get("ref")),
-                       ("after", payload.get("after")), ("user_username", payload.get("user_username"))):
+    for key, value in (("project.path_with_namespace", path), ("ref", payload.get("ref"))):
         if not isinstance(value, str) or not value:
             raise ValueError(f"missing field {key}")
-    if not payload["ref"].startswith(("refs/heads/", "refs/tags/")):
-        raise ValueError(f"ref {payload['ref']!r} is neither refs/heads/... nor refs/tags/...")
-    sha = payload.get("checkout_sha") or payload["after"]
-    return Push(project=path, ref=payload["ref"], sha=sha, user=payload["user_username"],
-                deleted=payload["after"] == ZERO_SHA)
+    after, checkout = payload.get("after"), payload.get("checkout_sha")
+    # checkout_sha is null when a ref is deleted and absent before GitLab 8.5: `after` stands in
+    problem = gitrefs.ref_problem(payload["ref"]) or gitrefs.sha_problem(after, "after") or (
+        gitrefs.sha_problem(checkout, "checkout_sha") if checkout is not None else "")
+    if problem:
+        raise ValueError(problem)
+    return Push(project=path, ref=payload["ref"], sha=checkout or after, user=pusher(payload),
+                deleted=after == ZERO_SHA)
+
+
+def pusher(payload: dict) -> str:
+    """Who pushed: the username, else what this event version carries (Tag Push Hooks have no username)."""
+    email = payload.get("user_email")
+    local = email.split("@", 1)[0] if isinstance(email, str) and "@" in email else None
+    user_id = payload.get("user_id")
+    for candidate in (payload.get("user_username"), payload.get("user_name"), local,
+                      str(user_id) if isinstance(user_id, int) and not isinstance(user_id, bool) else None):
+        if isinstance(candidate, str) and candidate.strip():
+            # chat, the audit trail and Redis get this text: one line of valid UTF-8, no longer than GitLab allows
+            text = re.sub(r"[\x00-\x1f\x7f]+", " ", candidate).strip().encode("utf-8", "replace").decode()
+            return text[:MAX_USER]
+    return "unknown"
 
 
 def services_for(rt: Runtime, push: Push) -> tuple[list[str], str]:
@@ -71,9 +92,35 @@ def services_for(rt: Runtime, push: Push) -> tuple[list[str], str]:
     return built, ""
 
 
+def queue_builds(rt: Runtime, push: Push, services: list[str], delivery: str | None) -> list[dict] | None:
+    """Record the delivery and queue its builds in one Redis transaction; None if it was already seen.
+
+    One transaction, so a delivery is marked seen exactly when its builds are queued: a failure in
+    between can neither lose the push (GitLab's retry answered "duplicate") nor build it twice.
+    """
+    key = DELIVERY_KEY.format(delivery=delivery) if delivery else None
+    with rt.redis.pipeline() as pipe:
+        try:
+            if key:
+                pipe.watch(key)  # a concurrent redelivery that records the key first makes execute() fail
+                if pipe.exists(key):
+                    return None
+            pipe.multi()
+            if key:
+                pipe.set(key, "1", ex=DEDUPE_SECONDS)
+            jobs = [enqueue(rt.redis, rt.settings, "builds", "jobs.build.run", "build", pipeline=pipe,
+                            job_id=f"build-{service}-{push.sha[:12]}", timeout=rt.settings.build_timeout + 300,
+                            service=service, project=push.project, sha=push.sha, ref=push.ref, user=push.user)
+                    for service in services]
+            pipe.execute()
+        except WatchError:
+            return None
+    return [{"service": service, "job": job.id} for service, job in zip(services, jobs)]
+
+
 @bp.post("/webhooks/gitlab")
 def webhook():
-    """Push Hook and Tag Push Hook: authenticate, validate, dedupe, enqueue one build per image."""
+    """Push Hook and Tag Push Hook: authenticate, validate, then dedupe and enqueue in one transaction."""
     rt: Runtime = current_app.extensions["dockyard"]
     refusal = refuse_unless(rt.settings.gitlab_webhook_token, request.headers.get("X-Gitlab-Token", ""), "GitLab",
                             "GITLAB_WEBHOOK_TOKEN", "X-Gitlab-Token")
@@ -89,18 +136,13 @@ def webhook():
         return jsonify(error=f"malformed {event} payload: {exc}"), 400
     if push.deleted:
         return jsonify(ignored=f"{'tag' if push.is_tag else 'branch'} {push.name} was deleted"), 200
-    delivery = request.headers.get("Idempotency-Key") or request.headers.get("X-Gitlab-Event-UUID")
-    if delivery and not rt.redis.set(f"dockyard:gitlab-delivery:{delivery}", "1", nx=True, ex=DEDUPE_SECONDS):
-        return jsonify(duplicate=f"delivery {delivery} was already accepted"), 200
     services, why = services_for(rt, push)
     if not services:
         return jsonify(ignored=why), 200
-    jobs = []
-    for service in services:
-        job = enqueue(rt.redis, rt.settings, "builds", "jobs.build.run", "build",
-                      job_id=f"build-{service}-{push.sha[:12]}", timeout=rt.settings.build_timeout + 300,
-                      service=service, project=push.project, sha=push.sha, ref=push.ref, user=push.user)
-        jobs.append({"service": service, "job": job.id})
+    delivery = request.headers.get("Idempotency-Key") or request.headers.get("X-Gitlab-Event-UUID")
+    jobs = queue_builds(rt, push, services, delivery)
+    if jobs is None:
+        return jsonify(duplicate=f"delivery {delivery} was already accepted"), 200
     audit.record(rt.redis, audit.Entry(push.user, "gitlab", f"{event} {push.ref} {push.sha[:8]}",
                                        ",".join(services), "accepted", logs.request_id.get()))
     return jsonify(queued=jobs), 202

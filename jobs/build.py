@@ -15,10 +15,10 @@ from bots.commands import Deploy
 from bots.message import Message
 from core import runtime
 from deploy import applying
-from deploy.build import kaniko, templates
+from deploy.build import gitrefs, kaniko, templates
 from deploy.kube import Kube, connect
 from jobs import gitlab, images
-from jobs.errors import PermanentError, TemporaryError
+from core.errors import PermanentError, TemporaryError
 from jobs.notify import deliver
 from jobs.queues import enqueue
 from rules import routing
@@ -28,28 +28,28 @@ POLL_SECONDS = 1.0
 
 
 def _tag(build_id: str, user: str) -> str:
-    """YYYYMMDDHHMMSS-<user>, fixed on the first attempt so a retry pushes the same tag."""
+    """YYYYMMDDHHMMSS-<user> as a valid tag, fixed on the first attempt so a retry pushes the same tag."""
     redis = runtime.get().redis
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
-    candidate = f"{stamp}-{''.join(ch for ch in user.lower() if ch.isalnum() or ch in '-_.') or 'unknown'}"
+    candidate = gitrefs.image_tag(datetime.now(timezone.utc).strftime(gitrefs.STAMP), user)
     redis.set(f"dockyard:build-tag:{build_id}", candidate, nx=True, ex=7 * 86400)
     return redis.get(f"dockyard:build-tag:{build_id}").decode()
 
 
-def _earlier(kube: Kube, name: str) -> tuple[str | None, str]:
-    """(tag, state) of an existing build Job for this commit: succeeded, failed or running."""
+def _earlier(kube: Kube, name: str) -> tuple[str | None, str, str]:
+    """(tag, state, commit) of an existing build Job of this name: succeeded, failed or running."""
     try:
         job = kube.dynamic.resources.get(api_version="batch/v1", kind="Job").get(
             name=name, namespace=kaniko.BUILDS_NAMESPACE)
     except ApiException as exc:
         if exc.status == 404:
-            return None, ""
+            return None, "", ""
         raise
     args = job.spec.template.spec.containers[0].args or []
     destination = next((a.split("=", 1)[1] for a in args if a.startswith("--destination=")), "")
     status = job.status or {}
     state = "succeeded" if (status.get("succeeded") or 0) else "failed" if (status.get("failed") or 0) else "running"
-    return destination.rsplit(":", 1)[-1] or None, state
+    commit = (job.metadata.annotations or {}).get("dockyard.dev/commit", "")
+    return destination.rsplit(":", 1)[-1] or None, state, commit
 
 
 def _wait(kube: Kube, name: str, timeout: float) -> tuple[bool, str]:
@@ -100,11 +100,21 @@ def run(service: str, project: str, sha: str, ref: str, user: str, reply_to: dic
     rt = runtime.get()
     if rt.settings.kubeconfig is None:
         raise PermanentError("no cluster configured for builds: set KUBECONFIG")
+    # the webhook checks ref and commit; a job from /build or anywhere else is checked here, so no
+    # string can make Kaniko's git context point at another commit than the one reported
+    if problem := gitrefs.project_problem(project):
+        raise PermanentError(f"not building {service}: {problem}; correct git: in catalog.yaml")
+    if problem := gitrefs.ref_problem(ref) or gitrefs.sha_problem(sha):
+        raise PermanentError(f"not building {service}: {problem}; push or /build a branch or tag that git accepts")
     svc = rt.rules.catalog.services[service]
     kube = connect(rt.settings.kubeconfig)
     build_id = f"{service}-{sha[:8]}"
-    earlier_tag, earlier_state = _earlier(kube, kaniko.job_name(build_id))
-    if earlier_state == "failed":  # build the commit again from scratch
+    earlier_tag, earlier_state, earlier_commit = _earlier(kube, kaniko.job_name(build_id))
+    # the Job is named by the short commit id: another commit's Job must never pass for this one's build
+    if earlier_state == "running" and earlier_commit != sha:
+        raise TemporaryError(f"build Job {kaniko.job_name(build_id)} is still building commit {earlier_commit[:12]}, "
+                             f"whose short id {sha[:8]} is this commit's too; /build {service} {sha} again once it has finished")
+    if earlier_state == "failed" or (earlier_state and earlier_commit != sha):  # build this commit from scratch
         applying.delete(kube, "batch/v1", "Job", kaniko.job_name(build_id), kaniko.BUILDS_NAMESPACE)
         _wait_gone(kube, kaniko.job_name(build_id))
         rt.redis.delete(f"dockyard:build-tag:{build_id}")

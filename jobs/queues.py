@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from redis import Redis
+from redis.client import Pipeline
 from rq import Callback, Queue, Retry
 
 from core import logs, metrics
@@ -15,8 +16,13 @@ DEFAULT_TIMEOUT = 600
 
 
 def enqueue(redis: Redis, settings: Settings, queue: str, func: str, kind: str, *,
-            job_id: str | None = None, timeout: int = DEFAULT_TIMEOUT, **kwargs: Any):
-    """Enqueue `func` (dotted path) with the platform's retry policy and failure report."""
+            job_id: str | None = None, timeout: int = DEFAULT_TIMEOUT, pipeline: Pipeline | None = None,
+            **kwargs: Any):
+    """Enqueue `func` (dotted path) with the platform's retry policy and failure report.
+
+    With `pipeline` (in MULTI), the job is written only when the caller executes it, so the
+    caller can make the enqueue and its own writes (a delivery's dedupe key) one transaction.
+    """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     retry = None
@@ -26,7 +32,7 @@ def enqueue(redis: Redis, settings: Settings, queue: str, func: str, kind: str, 
         func, kwargs=kwargs, job_id=job_id, retry=retry, job_timeout=timeout,
         meta={"request_id": logs.request_id.get(), "kind": kind},
         on_failure=Callback("jobs.reporting.on_failure"),
-        result_ttl=86400, failure_ttl=7 * 86400,
+        result_ttl=86400, failure_ttl=7 * 86400, pipeline=pipeline,
     )
-    metrics.inc(redis, "dockyard_jobs_enqueued", kind=kind)
+    metrics.inc(pipeline if pipeline is not None else redis, "dockyard_jobs_enqueued", kind=kind)
     return job

@@ -77,7 +77,7 @@ def test_push_builds_in_the_cluster_tags_reports_and_deploys_to_test(hook, gitla
     assert response.status_code == 202
     assert response.get_json()["queued"][0]["service"] == "web"
     work(hook.rt)
-    kube = connect(cluster.dockyard_kubeconfig)
+    kube = connect(cluster.admin_kubeconfig)  # the test looks as the cluster admin, not as Dockyard
     job = kube.dynamic.resources.get(api_version="batch/v1", kind="Job").get(
         name=f"build-web-{WEB_SHA[:8]}", namespace=BUILDS_NAMESPACE)
     args = job.spec.template.spec.containers[0].args
@@ -104,7 +104,7 @@ def test_repository_dockerfile_wins_and_tags_build_too(hook, gitlab_api, cluster
     assert hook.post(push(project="shop/api", ref="refs/tags/v1.0", after=API_SHA), event="Tag Push Hook"
                      ).status_code == 202
     work(hook.rt)
-    kube = connect(cluster.dockyard_kubeconfig)
+    kube = connect(cluster.admin_kubeconfig)  # the test looks as the cluster admin, not as Dockyard
     job = kube.dynamic.resources.get(api_version="batch/v1", kind="Job").get(
         name=f"build-api-{API_SHA[:8]}", namespace=BUILDS_NAMESPACE)
     args = job.spec.template.spec.containers[0].args
@@ -134,7 +134,7 @@ def test_failed_build_reports_the_reason_and_marks_the_commit(redis, redis_serve
     ("branch deleted", 200, "branch main was deleted"),
     ("branch not built", 200, "branch feature/x is not built for web"),
     ("malformed json", 400, "malformed Push Hook payload"),
-    ("missing field", 400, "missing field user_username"),
+    ("missing field", 400, "missing field ref"),
     ("oversized", 413, "body larger than"),
     ("other event", 200, "event Issue Hook is not handled"),
 ])
@@ -151,7 +151,7 @@ def test_webhook_cases_answer_with_a_reason_and_enqueue_nothing(hook, case, stat
         response = hook.post(None, raw="{not json")
     elif case == "missing field":
         body = push()
-        del body["user_username"]
+        del body["ref"]
         response = hook.post(body)
     elif case == "oversized":
         response = hook.post(None, raw=json.dumps({**push(), "pad": "x" * (1024 * 1024)}))

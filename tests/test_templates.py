@@ -1,14 +1,16 @@
-"""Generated Dockerfiles: golden files per template, parsed with a real Dockerfile parser."""
+"""Generated Dockerfiles and the build Job: golden files (UPDATE_GOLDEN=1 rewrites them), a real Dockerfile parser."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+import yaml
 from dockerfile_parse import DockerfileParser
 
-from deploy.build import templates
+from deploy.build import kaniko, templates
 from rules.models import Build, Environment, Service
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -56,3 +58,28 @@ def test_catalog_overrides_build_artifact_and_start():
     assert "RUN mvn -B package -Pprod" in text
     assert "COPY --from=build /src/app/target/x.jar /app/app.jar" in text
     assert 'CMD ["java", "-Xmx512m", "-jar", "/app/app.jar"]' in text
+
+
+def test_build_job_matches_its_golden_file():
+    spec = kaniko.BuildSpec(build_id="web-aaaaaaaa", service="web", project="shop/web", ref="refs/heads/main",
+                            sha="a" * 40, destination="registry.local/shop/web:20261122101500-alice",
+                            cache_repo="registry.local/shop/cache", generated=True)
+    job = kaniko.job(spec, gitlab_url="https://gitlab.example.com", image="registry.local/kaniko/executor:v1",
+                     registry_secret="dockyard-registry", git_secret="dockyard-git")
+    text = yaml.safe_dump(json.loads(json.dumps(job)), sort_keys=True)  # a plain copy: no YAML anchors
+    path = GOLDEN / "build-job-web.yaml"
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert path.read_text() == text
+    assert job["spec"]["template"]["spec"]["automountServiceAccountToken"] is False  # the build gets no API token
+
+
+@pytest.mark.parametrize("ref,sha", [
+    (f"refs/heads/main#{'b' * 40}", "a" * 40), ("refs/heads/main", "a" * 40 + "#refs/heads/x"),
+    ("refs/heads/a..b", "a" * 40), ("refs/heads/main", "A" * 40),
+])
+def test_build_job_refuses_a_context_a_string_could_redirect(ref, sha):
+    spec = kaniko.BuildSpec(build_id="web-x", service="web", project="shop/web", ref=ref, sha=sha,
+                            destination="registry.local/shop/web:x", cache_repo="registry.local/shop/cache")
+    with pytest.raises(ValueError, match="no git context for shop/web"):
+        kaniko.job(spec, gitlab_url="https://gitlab.example.com", image="i", registry_secret="r", git_secret="g")

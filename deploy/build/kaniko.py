@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from deploy.build import gitrefs
+
 BUILDS_NAMESPACE = "dockyard-builds"
 GENERATED_DIR = "/dockyard"
 
@@ -31,7 +33,14 @@ def job_name(build_id: str) -> str:
 
 
 def git_context(gitlab_url: str, project: str, ref: str, sha: str) -> str:
-    """Kaniko's git context: git://host/group/project.git#<ref>#<commit>."""
+    """Kaniko's git context: git://host/group/project.git#<ref>#<commit>, ref and commit checked.
+
+    Kaniko splits the context on '#': it clones <ref>, then checks out <commit>. The ref stays
+    (Kaniko clones by ref name, not by commit id) but may hold no '#', so the commit Kaniko
+    checks out is always the one GitLab's status and the chat report name.
+    """
+    if problem := gitrefs.project_problem(project) or gitrefs.ref_problem(ref) or gitrefs.sha_problem(sha):
+        raise ValueError(f"no git context for {project}: {problem}")
     host = urlparse(gitlab_url).netloc or gitlab_url
     return f"git://{host}/{project}.git#{ref}#{sha}"
 
@@ -69,6 +78,8 @@ def job(spec: BuildSpec, *, gitlab_url: str, image: str, registry_secret: str, g
             "backoffLimit": 0, "activeDeadlineSeconds": deadline_seconds, "ttlSecondsAfterFinished": 86400,
             "template": {"metadata": {"labels": labels}, "spec": {
                 "restartPolicy": "Never",
+                # the build runs the repository's Dockerfile: it gets no Kubernetes API token to misuse
+                "automountServiceAccountToken": False,
                 "containers": [{
                     "name": "kaniko", "image": image, "args": args, "volumeMounts": mounts,
                     "env": [{"name": "GIT_USERNAME", "value": "oauth2"},

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import re
+import subprocess
 import sys
 from urllib.parse import parse_qs, unquote
 
@@ -73,12 +74,20 @@ class GitLabAPI(StandIn):
             log(f"commit status {args['state']:<8} {name}@{m.group(1)[:8]}: {args.get('description', '')}")
             return 201, {"id": len(self.statuses), "sha": m.group(1), "status": args["state"], "name": args.get("name")}
         if method == "POST" and rest == "/repository/tags":
+            if not _valid_tag_name(str(args.get("tag_name", ""))):
+                return 400, {"message": "Tag name invalid"}  # GitLab refuses what git refuses
             if any(t["project"] == name and t["tag_name"] == args.get("tag_name") for t in self.tags):
                 return 400, {"message": "Tag already exists"}
             self.tags.append({"project": name, **args})
             log(f"tag {args['tag_name']} created on {name}@{args['ref'][:8]}")
             return 201, {"name": args["tag_name"], "commit": {"id": args["ref"]}, "message": args.get("message")}
         return 404, {"message": f"404 {rest} Not Found"}
+
+
+def _valid_tag_name(name: str) -> bool:
+    """What git (and so GitLab) accepts as a tag name, asked of git itself."""
+    return bool(name) and "\x00" not in name and subprocess.run(["git", "check-ref-format", f"refs/tags/{name}"],
+                                                                 capture_output=True).returncode == 0
 
 
 def _sha(project: str, ref: str) -> str:
