@@ -1,8 +1,9 @@
 """`make run` stops everything it started: on Ctrl-C, on SIGTERM, and when its terminal goes away.
 
 Every process of the run carries a marker in its environment (inherited by
-Redis, the control plane, the Procfile processes and the stand-ins alike), so
-the test can find whatever would be left behind, whoever its parent became.
+the control plane, the Procfile processes and the stand-ins alike), so the
+test can find whatever would be left behind, whoever its parent became. Redis
+rewrites its process title over its environment, so it is found by its port.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.services import free_port, wait_until
 
@@ -59,9 +62,10 @@ class MakeRun:
     def __init__(self, tmp: Path, kubeconfig: str | None = None):
         self.mark = uuid.uuid4().hex
         self.port = free_port()
+        self.redis_port = free_port()
         env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8",
                "DOCKYARD_RUN_MARK": self.mark, "PORT": str(self.port),
-               "DOCKYARD_REDIS_PORT": str(free_port()), "DOCKYARD_GITLAB_PORT": str(free_port()),
+               "DOCKYARD_REDIS_PORT": str(self.redis_port), "DOCKYARD_GITLAB_PORT": str(free_port()),
                "DOCKYARD_ALERTMANAGER_PORT": str(free_port()), "DOCKYARD_CLUSTER_DIR": str(tmp / "cluster")}
         for key in ("DOCKYARD_CACHE", "DOCKYARD_K8S_BIN", "GOPATH", "GOMODCACHE"):
             if key in os.environ:
@@ -90,8 +94,20 @@ class MakeRun:
             assert self.proc.poll() is None, f"make run exited:\n{self.output.decode(errors='replace')[-3000:]}"
             names = " ".join(marked(self.mark).values())
             return (requests.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2).status_code == 200
-                    and "worker" in names and "watcher" in names)
+                    and "worker" in names and "watcher" in names and self.redis_answers())
         wait_until(up, 240, "make run serving /readyz with its worker and watcher", interval=0.5)
+
+    def kill_everything(self) -> None:
+        """Whatever the test's outcome, nothing of this run outlives it."""
+        kill_marked(self.mark)
+        if self.redis_answers():
+            Redis(port=self.redis_port).shutdown(nosave=True)
+
+    def redis_answers(self) -> bool:
+        try:
+            return Redis(port=self.redis_port, socket_connect_timeout=1).ping()
+        except RedisConnectionError:
+            return False
 
     def wait_stopped(self) -> None:
         def gone() -> bool:
@@ -109,6 +125,7 @@ class MakeRun:
         assert not left, "left running after make run stopped:\n" + "\n".join(f"{p} {c}" for p, c in left.items())
         with pytest.raises(requests.ConnectionError):
             requests.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2)
+        assert not self.redis_answers(), "make run left its Redis running"
 
 
 @pytest.mark.timeout(400)
@@ -118,7 +135,7 @@ def test_closing_the_terminal_stops_everything_make_run_started(tmp_path):
     try:
         run.wait_serving()
         names = " ".join(marked(run.mark).values())
-        for part in ("redis-server", "kube-apiserver", "etcd", "kwok", "gitlab_standin", "alertmanager", "gunicorn"):
+        for part in ("kube-apiserver", "etcd", "kwok", "gitlab_standin", "alertmanager", "gunicorn"):
             assert part in names, f"{part} is not running under make run: {names}"
         # The terminal goes away: its master side closes (writes now fail) and the shell hangs up the job.
         os.close(run.master)
@@ -126,7 +143,7 @@ def test_closing_the_terminal_stops_everything_make_run_started(tmp_path):
         os.killpg(run.proc.pid, signal.SIGHUP)
         run.wait_stopped()
     finally:
-        kill_marked(run.mark)
+        run.kill_everything()
 
 
 @pytest.mark.timeout(300)
@@ -142,6 +159,6 @@ def test_ctrl_c_and_sigterm_stop_everything_make_run_started(tmp_path, cluster, 
             run.proc.send_signal(signal.SIGTERM)  # a supervisor stops make alone
         run.wait_stopped()
     finally:
-        kill_marked(run.mark)
+        run.kill_everything()
         if run.master >= 0:
             os.close(run.master)
