@@ -22,7 +22,7 @@ from bots.commands import Command, Deploy, DeployControl
 from bots.message import Message
 from core import audit, runtime
 from jobs import images, locks
-from jobs.errors import PermanentError
+from core.errors import PermanentError
 from jobs.notify import deliver, show
 from jobs.queues import enqueue
 from rules import policy, routing

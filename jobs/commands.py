@@ -13,11 +13,11 @@ from bots import replies
 from bots.commands import Command
 from bots.message import Message
 from core import runtime
-from deploy import fetching, render
+from deploy import api_errors, fetching, render
 from deploy.kube import Kube, connect
 from deploy.render import Target
 from jobs import approvals, rollout, silences
-from jobs.errors import PermanentError, TemporaryError
+from core.errors import PermanentError
 from jobs.notify import deliver
 
 log = logging.getLogger("dockyard.jobs.commands")
@@ -31,15 +31,8 @@ def _kube() -> Kube | None:
 
 def _read(what: Callable[[], object], namespace: str):
     """Run a read against the cluster, turning its errors into retry decisions."""
-    try:
+    with api_errors.translated(namespace):
         return what()
-    except ApiException as exc:
-        if exc.status in (401, 403):
-            raise PermanentError(f"the cluster refused Dockyard ({exc.status}): check its RBAC "
-                                 f"for namespace {namespace}") from None
-        raise TemporaryError(f"the cluster answered {exc.status}: {exc.reason}") from None
-    except (HTTPError, OSError) as exc:
-        raise TemporaryError(f"the cluster did not answer: {exc}") from None
 
 
 def _status(cmd: c.Status) -> Message:
@@ -89,22 +82,10 @@ def _logs(cmd: c.Logs) -> Message:
                                                      tail_lines=cmd.tail, _request_timeout=10)
             per_pod.append((pod.metadata.name, text.splitlines()[-LOG_LINES_PER_POD:] or ["(no output)"]))
         except ApiException as exc:
-            reason = fetching_error(exc)
-            per_pod.append((pod.metadata.name, [f"(no logs: {reason})"]))
+            per_pod.append((pod.metadata.name, [f"(no logs: {api_errors.message(exc)})"]))
         except (HTTPError, OSError) as exc:
             per_pod.append((pod.metadata.name, [f"(no logs: {exc.__class__.__name__})"]))
     return replies.logs_message(cmd.service, cmd.env, cmd.tail, per_pod)
-
-
-def fetching_error(exc: ApiException) -> str:
-    """What the API server said about a failed log read, in one line."""
-    import json
-
-    try:
-        message = json.loads(exc.body or "{}").get("message", "")
-    except ValueError:
-        message = str(exc.body or "")
-    return f"{exc.status} {message}".strip()[:200]
 
 
 def _events(cmd: c.Events) -> Message:

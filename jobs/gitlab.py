@@ -9,7 +9,7 @@ import gitlab
 from gitlab.exceptions import GitlabError, GitlabGetError
 
 from core import runtime
-from jobs.errors import PermanentError, TemporaryError
+from core.errors import PermanentError, TemporaryError
 
 log = logging.getLogger("dockyard.gitlab")
 STATUS_NAME = "dockyard/build"

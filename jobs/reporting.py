@@ -8,7 +8,7 @@ from rq.job import Job
 
 from bots.message import Message
 from core import metrics
-from jobs.errors import PermanentError
+from core.errors import PermanentError, TemporaryError
 
 log = logging.getLogger("dockyard.jobs")
 
@@ -18,6 +18,9 @@ def on_failure(job: Job, connection, exc_type, exc_value, traceback) -> None:
     kind = job.meta.get("kind", job.func_name)
     if isinstance(exc_value, PermanentError):
         job.retries_left = 0  # nothing a retry could fix
+    elif isinstance(exc_value, TemporaryError) and exc_value.delay and job.retry_intervals:
+        # The cause named a wait (a 429's Retry-After): no retry comes sooner than that.
+        job.retry_intervals = [max(int(exc_value.delay), interval) for interval in job.retry_intervals]
     final = not job.retries_left
     metrics.inc(connection, "dockyard_jobs_failed", kind=kind, final=str(final).lower())
     if not final:

@@ -12,20 +12,18 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
-from kubernetes.client.exceptions import ApiException
 from rq import get_current_job
-from urllib3.exceptions import HTTPError
 
 from bots import rollout_messages as say
 from bots.message import Message
 from core import runtime
-from deploy import applying, fetching, render
+from core.errors import PermanentError
+from deploy import api_errors, applying, fetching, render
 from deploy import rollout as steps
 from deploy.kube import Kube, connect
 from deploy.render import Target
 from deploy.routers import RouterError, Split, router_for
 from jobs import images, locks
-from jobs.errors import PermanentError, TemporaryError
 from jobs.notify import deliver
 from jobs.progress import Progress
 
@@ -43,26 +41,12 @@ def _context(service: str, env: str) -> tuple[Kube, Target]:
 
 @contextlib.contextmanager
 def _cluster_errors() -> Iterator[None]:
-    """Kubernetes errors as retry decisions: 5xx and lost connections retry, the rest do not."""
+    """Kubernetes errors as retry decisions (deploy/api_errors.py); a router's refusal is permanent."""
     try:
-        yield
-    except ApiException as exc:
-        if exc.status and exc.status >= 500 or exc.status == 429:
-            raise TemporaryError(f"the cluster answered {exc.status}: {exc.reason}") from None
-        raise PermanentError(f"the cluster refused ({exc.status} {exc.reason}): {_api_message(exc)}") from None
-    except (HTTPError, OSError) as exc:
-        raise TemporaryError(f"the cluster did not answer: {exc}") from None
+        with api_errors.translated():
+            yield
     except RouterError as exc:
         raise PermanentError(str(exc)) from None
-
-
-def _api_message(exc: ApiException) -> str:
-    import json
-
-    try:
-        return json.loads(exc.body or "{}").get("message", "")[:300]
-    except ValueError:
-        return str(exc.body)[:300]
 
 
 def _job_id() -> str:

@@ -13,7 +13,7 @@ from core import audit, runtime
 from deploy import fetching
 from deploy.kube import connect
 from jobs import approvals
-from jobs.errors import PermanentError
+from core.errors import PermanentError
 from tests.rollout_fixtures import Chat, feed, live_runtime, write_rules
 
 

@@ -1,0 +1,50 @@
+"""The one place that turns Kubernetes API failures into retry decisions (after kopf's check_response)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
+
+from core.errors import PermanentError, TemporaryError
+
+# Worth another try: throttled, a conflicting write (re-read and retry), an expired watch, the server's own trouble.
+TEMPORARY = {409, 410, 429}
+
+
+def message(exc: ApiException) -> str:
+    """What the API server said, in one line (its Status message, else the body)."""
+    try:
+        said = json.loads(exc.body or "{}").get("message", "")
+    except (ValueError, AttributeError):
+        said = str(exc.body or "")
+    return f"{exc.status} {said or exc.reason or ''}".strip()[:300]
+
+
+def _retry_after(exc: ApiException) -> float | None:
+    value = (exc.headers or {}).get("Retry-After") if exc.headers else None
+    return float(value) if value and str(value).isdigit() else None
+
+
+def decide(exc: BaseException, namespace: str | None = None) -> Exception:
+    """PermanentError or TemporaryError for a failed call to the cluster; the error to raise."""
+    if isinstance(exc, ApiException):
+        if exc.status in (401, 403):
+            where = f" for namespace {namespace}" if namespace else ""
+            return PermanentError(f"the cluster refused Dockyard ({message(exc)}): check its RBAC{where}")
+        if exc.status in TEMPORARY or (exc.status or 0) >= 500:
+            return TemporaryError(f"the cluster answered {message(exc)}", delay=_retry_after(exc))
+        return PermanentError(f"the cluster refused ({message(exc)})")
+    return TemporaryError(f"the cluster did not answer: {exc.__class__.__name__}: {exc}"[:300])
+
+
+@contextlib.contextmanager
+def translated(namespace: str | None = None) -> Iterator[None]:
+    """Raise PermanentError/TemporaryError for whatever the Kubernetes client raises inside."""
+    try:
+        yield
+    except (ApiException, HTTPError, OSError) as exc:
+        raise decide(exc, namespace) from None
