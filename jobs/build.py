@@ -17,7 +17,8 @@ from core import runtime
 from deploy import applying
 from deploy.build import gitrefs, kaniko, templates
 from deploy.kube import Kube, connect
-from jobs import gitlab, images
+from jobs import gitlab
+from state import images
 from core.errors import PermanentError, TemporaryError
 from jobs.notify import deliver
 from jobs.queues import enqueue
@@ -113,7 +114,8 @@ def run(service: str, project: str, sha: str, ref: str, user: str, reply_to: dic
     # the Job is named by the short commit id: another commit's Job must never pass for this one's build
     if earlier_state == "running" and earlier_commit != sha:
         raise TemporaryError(f"build Job {kaniko.job_name(build_id)} is still building commit {earlier_commit[:12]}, "
-                             f"whose short id {sha[:8]} is this commit's too; /build {service} {sha} again once it has finished")
+                             f"whose short id {sha[:8]} is this commit's too; /build {service} {sha} again "
+                             f"once it has finished")
     if earlier_state == "failed" or (earlier_state and earlier_commit != sha):  # build this commit from scratch
         applying.delete(kube, "batch/v1", "Job", kaniko.job_name(build_id), kaniko.BUILDS_NAMESPACE)
         _wait_gone(kube, kaniko.job_name(build_id))

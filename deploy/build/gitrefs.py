@@ -16,7 +16,7 @@ SHA = re.compile(r"^[0-9a-f]{40}$")
 PROJECT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)+$")  # GitLab's path rules
 REF_PREFIXES = ("refs/heads/", "refs/tags/")
 # git check-ref-format: no control characters, space, ~ ^ : ? * [ or backslash; Dockyard adds '#'
-# because Kaniko's git context uses it as its separator.
+# (Kaniko's git context separator) and lone surrogates (JSON can carry them; they are not text).
 FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\#\ud800-\udfff]")
 DOCKER_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 TAG_MAX = 128  # a Docker tag's limit
