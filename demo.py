@@ -8,7 +8,8 @@ embedded local cluster of `make run`; never point it at a real cluster.
 from __future__ import annotations
 
 from core import runtime
-from jobs import images, locks, rollout
+from jobs import rollout
+from state import images, locks
 
 DEMO_USER = "demo-seed"
 

@@ -16,9 +16,8 @@ from bots.commands import Command
 from bots.message import Message
 from core import audit, logs, metrics
 from core.runtime import Runtime
-from jobs import approvals
 from jobs import commands as command_jobs
-from jobs import locks
+from state import approvals, locks
 from jobs.queues import DEFAULT_TIMEOUT, enqueue
 from rules import policy
 

@@ -3,9 +3,8 @@
 Every change to such an environment waits for one: a deploy, a canary's new
 weight or promotion, a rollback, scale, autoscale or restart. The approver
 must be someone other than the requester whose grants cover that service in
-that environment. An approval lives in a Redis hash. Its status moves pending → approved,
-rejected or expired through one Lua compare-and-set, so when two approvers
-click at the same moment exactly one wins and the rollout is enqueued once.
+that environment. The record and its exactly-once decision live in state/approvals.py; these
+are the RQ entry points and what they tell the channels.
 """
 
 from __future__ import annotations
@@ -13,52 +12,25 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from datetime import timedelta
-
-from rq import Queue
 
 from bots import approval_messages as say
 from bots.commands import Command, Deploy, DeployControl
 from bots.message import Message
 from core import audit, runtime
-from jobs import images, locks
 from core.errors import PermanentError
 from jobs.notify import deliver, show
 from jobs.queues import enqueue
 from rules import policy, routing
-
-KEY = "dockyard:approval:{}"
-DECIDE = """
-local status = redis.call('HGET', KEYS[1], 'status')
-if not status then return 'missing' end
-if status ~= 'pending' then return status end
-if ARGV[1] ~= 'expired' and tonumber(redis.call('HGET', KEYS[1], 'expires')) < tonumber(ARGV[3]) then
-  return 'expired'
-end
-redis.call('HSET', KEYS[1], 'status', ARGV[1], 'decided_by', ARGV[2], 'decided_at', ARGV[3], 'reason', ARGV[4])
-return 'ok'
-"""
+from state import approvals as store
+from state import images, locks
 
 
 def load(approval_id: str) -> dict | None:
-    raw = runtime.get().redis.hgetall(KEY.format(approval_id))
-    if not raw:
-        return None
-    data = {k.decode(): v.decode() for k, v in raw.items()}
-    for key in ("command", "reply_to", "refs", "approver_roles"):
-        data[key] = json.loads(data[key])
-    data["expires"] = float(data["expires"])
-    return data
+    return store.load(runtime.get().redis, approval_id)
 
 
 def _approver_roles() -> list[str]:
     return list(runtime.get().rules.policy.approvers)
-
-
-def scope(redis, approval_id: str) -> tuple[str | None, str | None]:
-    """(service, env) an approval is for, or (None, None) when there is no such approval."""
-    service, env = redis.hmget(KEY.format(approval_id), "service", "env")
-    return (service.decode() if service else None), (env.decode() if env else None)
 
 
 def may_decide(user: str, service: str, env: str) -> policy.Decision:
@@ -115,9 +87,7 @@ def request(command: dict, who: str, reply_to: dict) -> str:
               "status": "pending", "created": now, "expires": now + rt.settings.approval_ttl,
               "command": json.dumps(command), "reply_to": json.dumps(reply_to), "refs": "[]",
               "approver_roles": json.dumps(_approver_roles())}
-    key = KEY.format(approval_id)
-    rt.redis.hset(key, mapping={k: str(v) for k, v in record.items()})
-    rt.redis.expire(key, 7 * 86400)
+    store.save(rt.redis, record)
     if record["break_glass"]:
         audit.record(rt.redis, audit.Entry(who, reply_to.get("sink", "?"), f"break glass: {record['break_glass']}",
                                            service, "break-glass"))
@@ -127,17 +97,15 @@ def request(command: dict, who: str, reply_to: dict) -> str:
     for target in routing.targets_for(rt.rules, routing.service_labels(rt.rules, service, env=env, kind="approval")):
         refs.append({"target": target, "ref": deliver(target, say.request(data),
                                                       dedupe_key=f"approval:{approval_id}:{json.dumps(target)}")})
-    rt.redis.hset(key, "refs", json.dumps(refs))
+    store.set_refs(rt.redis, approval_id, refs)
     deliver(reply_to, say.waiting(data), dedupe_key=f"approval-receipt:{approval_id}")
-    Queue("commands", connection=rt.redis).enqueue_in(timedelta(seconds=rt.settings.approval_ttl + 1),
-                                                      "jobs.approvals.expire",
-                                                      approval_id=approval_id)
+    enqueue(rt.redis, rt.settings, "commands", "jobs.approvals.expire", "approval-expiry",
+            delay=rt.settings.approval_ttl + 1, approval_id=approval_id)
     return approval_id
 
 
 def _decide(approval_id: str, status: str, who: str, reason: str = "") -> tuple[str, dict | None]:
-    result = runtime.get().redis.eval(DECIDE, 1, KEY.format(approval_id), status, who, str(time.time()), reason)
-    return (result.decode() if isinstance(result, bytes) else result), load(approval_id)
+    return store.decide(runtime.get().redis, approval_id, status, who, reason)
 
 
 def _refresh(approval: dict) -> None:
@@ -188,7 +156,7 @@ def approve(approval_id: str, who: str, reply_to: dict) -> None:
 def reject(approval_id: str, who: str, reason: str, reply_to: dict) -> None:
     """/reject <id> [reason]: anyone who could have approved it."""
     rt = runtime.get()
-    service, env = scope(rt.redis, approval_id)
+    service, env = store.scope(rt.redis, approval_id)
     if service is None or env is None:
         raise PermanentError(f"there is no approval {approval_id}")
     allowed = may_decide(who, service, env)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from redis import Redis
@@ -17,22 +18,26 @@ DEFAULT_TIMEOUT = 600
 
 def enqueue(redis: Redis, settings: Settings, queue: str, func: str, kind: str, *,
             job_id: str | None = None, timeout: int = DEFAULT_TIMEOUT, pipeline: Pipeline | None = None,
-            **kwargs: Any):
+            delay: float | None = None, **kwargs: Any):
     """Enqueue `func` (dotted path) with the platform's retry policy and failure report.
 
     With `pipeline` (in MULTI), the job is written only when the caller executes it, so the
     caller can make the enqueue and its own writes (a delivery's dedupe key) one transaction.
+    With `delay` (seconds), the job waits in the scheduled registry until it is due.
     """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
     retry = None
     if settings.job_retries:
         retry = Retry(max=settings.job_retries, interval=list(settings.job_backoff))
-    job = Queue(queue, connection=redis).enqueue(
-        func, kwargs=kwargs, job_id=job_id, retry=retry, job_timeout=timeout,
-        meta={"request_id": logs.request_id.get(), "kind": kind},
-        on_failure=Callback("jobs.reporting.on_failure"),
-        result_ttl=86400, failure_ttl=7 * 86400, pipeline=pipeline,
-    )
+    options = dict(kwargs=kwargs, job_id=job_id, retry=retry, job_timeout=timeout,
+                   meta={"request_id": logs.request_id.get(), "kind": kind},
+                   on_failure=Callback("jobs.reporting.on_failure"),
+                   result_ttl=86400, failure_ttl=7 * 86400, pipeline=pipeline)
+    target = Queue(queue, connection=redis)
+    if delay:
+        job = target.enqueue_in(timedelta(seconds=delay), func, **options)
+    else:
+        job = target.enqueue(func, **options)
     metrics.inc(pipeline if pipeline is not None else redis, "dockyard_jobs_enqueued", kind=kind)
     return job

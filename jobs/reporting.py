@@ -27,7 +27,7 @@ def on_failure(job: Job, connection, exc_type, exc_value, traceback) -> None:
         log.warning("job %s (%s) failed, %s retries left: %s", job.id, kind, job.retries_left, exc_value)
         return
     log.error("job %s (%s) failed for good: %s", job.id, kind, exc_value)
-    from jobs import locks
+    from state import locks
 
     for key in locks.release_rollout(connection, job.id):  # a rollout that gave up holds nothing
         log.warning("released %s held by failed job %s", key, job.id)

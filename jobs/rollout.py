@@ -23,7 +23,7 @@ from deploy import rollout as steps
 from deploy.kube import Kube, connect
 from deploy.render import Target
 from deploy.routers import RouterError, Split, router_for
-from jobs import images, locks
+from state import images, locks
 from jobs.notify import deliver
 from jobs.progress import Progress
 

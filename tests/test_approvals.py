@@ -13,6 +13,7 @@ from core import audit, runtime
 from deploy import fetching
 from deploy.kube import connect
 from jobs import approvals
+from state import approvals as approval_state
 from core.errors import PermanentError
 from tests.rollout_fixtures import Chat, feed, live_runtime, write_rules
 
@@ -49,9 +50,9 @@ def test_four_eyes_then_the_approved_rollout_runs(chat, cluster):
     own = chat("alice", f"/approve {ident}")
     assert own[0]["refused"]  # alice is no approver at all
     assert own[0]["text"] == "alice may not approve appr in prod: needs role tester for appr in prod"
-    chat.rt.redis.hset(approvals.KEY.format(ident), "requester", "carol")  # now carol asks, and carol tries
+    chat.rt.redis.hset(approval_state.KEY.format(ident), "requester", "carol")  # now carol asks, and carol tries
     assert "four eyes: carol asked for approval" in chat("carol", f"/approve {ident}")[-1]["text"]
-    chat.rt.redis.hset(approvals.KEY.format(ident), "requester", "alice")
+    chat.rt.redis.hset(approval_state.KEY.format(ident), "requester", "alice")
     done = chat("carol", f"/approve {ident}")
     assert done[0]["text"].startswith(f"✔ approved {ident}: appr v1 to prod is starting")
     dep = fetching.read_deployment(connect(cluster.dockyard_kubeconfig), "shop-prod", "appr")

@@ -26,7 +26,8 @@ def chat(redis, cluster, tmp_path):
 
 @pytest.fixture
 def k(cluster):
-    return connect(cluster.dockyard_kubeconfig)
+    """The test looks as the cluster admin; Dockyard acts with its own identity (the runtime's kubeconfig)."""
+    return connect(cluster.admin_kubeconfig)
 
 
 def image(dep) -> str:
@@ -191,7 +192,7 @@ def test_worker_killed_mid_rollout_converges_without_duplicates(chat, k, cluster
     from rq.registry import StartedJobRegistry
 
     from bots.pipeline import ChatRequest, submit
-    from jobs import locks
+    from state import locks
     from tests.services import wait_until
 
     rt = chat.rt
@@ -240,7 +241,7 @@ def test_worker_killed_mid_rollout_converges_without_duplicates(chat, k, cluster
 def test_a_rollout_that_fails_for_good_releases_its_lock(chat, tmp_path):
     from core.config import Settings
     from core.runtime import Runtime
-    from jobs import locks
+    from state import locks
     from tests.rollout_fixtures import Chat
 
     dead = tmp_path / "dead.kubeconfig"

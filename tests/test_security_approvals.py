@@ -11,7 +11,8 @@ from rq import Queue
 from core import runtime
 from deploy import fetching, render
 from deploy.kube import connect
-from jobs import approvals, images
+from jobs import approvals
+from state import images
 from tests.rollout_fixtures import Chat, feed, live_runtime, write_rules
 
 

@@ -11,10 +11,15 @@ from urllib.parse import urlsplit
 import requests
 from redis import Redis
 
+from bots import grammar, links
 from bots.dingtalk import outbox, render, sign, workapp
 from bots.message import Message
+from bots.pipeline import policy_scope
 from bots.sinks import SinkError
+from core import runtime
 from core.config import Settings
+from jobs.queues import enqueue
+from rules import policy
 
 log = logging.getLogger("dockyard.dingtalk")
 TIMEOUT = 5
@@ -98,8 +103,6 @@ class DingTalkSink:
 
     def send_personal_links(self, message: Message, target: dict) -> None:
         """Each person allowed to act gets their own links in a work notification, as a job of its own."""
-        from jobs.queues import enqueue
-
         text = render.payload(replace(message, buttons=()))
         markdown = (text.get("markdown") or text.get("actionCard") or {}).get("text", "")
         for name, (userid, user_links) in personal_links(message, target).items():
@@ -115,18 +118,11 @@ class DingTalkSink:
 
 def schedule_flush(redis: Redis, robot: str, delay: float | None = None) -> None:
     """Make sure one flush job for the robot is queued (or scheduled after `delay` seconds)."""
-    from datetime import timedelta
-
-    from rq import Queue
-
     flag = f"dockyard:dingtalk:flush-pending:{robot}"
     if not redis.set(flag, "1", nx=True, ex=int(delay or 0) + 120):
         return
-    queue = Queue("notify", connection=redis)
-    if delay:
-        queue.enqueue_in(timedelta(seconds=delay), "jobs.dingtalk.flush", robot=robot)
-    else:
-        queue.enqueue("jobs.dingtalk.flush", robot=robot)
+    enqueue(redis, runtime.get().settings, "notify", "jobs.dingtalk.flush", "dingtalk-flush", delay=delay,
+            robot=robot)
 
 
 LINK_TTL = 3600
@@ -138,11 +134,6 @@ def personal_links(message: Message, target: dict) -> dict[str, tuple[str, list[
     Each link runs its command as that one person, so it goes only to them (a work notification),
     never into the group, where anyone could use it in their name.
     """
-    from bots import grammar, links
-    from bots.pipeline import policy_scope
-    from core import runtime
-    from rules import policy
-
     rt = runtime.get()
     if rt.settings.link_secret is None:
         return {}

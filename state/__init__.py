@@ -1,0 +1,1 @@
+"""Redis-held state shared by the web process and the workers: locks, recorded images, approvals."""
