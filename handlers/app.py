@@ -5,13 +5,18 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, g, request
+from flask import Flask, abort, g, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from core import logs, metrics, runtime
 from core.config import Settings
 from core.runtime import Runtime
+from handlers import limits
+from handlers.limits import MAX_BODY
 
-MAX_BODY = 1024 * 1024  # GitLab and Alertmanager payloads above this are refused with 413
+# Metric labels come from fixed sets: any client can send any method, and each new label value would be
+# a new series in Redis and on every scrape, for ever.
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 log = logging.getLogger("dockyard.web")
 
@@ -23,6 +28,7 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["dockyard"] = rt
+    app.wsgi_app = limits.BoundedBody(app.wsgi_app)  # type: ignore[method-assign]
 
     from bots.dingtalk import callback as dingtalk
     from bots.slack import blueprint as slack
@@ -41,25 +47,49 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
 
         app.extensions["dockyard.slack"] = SlackRequestHandler(build(rt))
 
-    @app.errorhandler(413)
-    def _too_large(_error):  # type: ignore[no-untyped-def]
-        from flask import jsonify
-        return jsonify(error=f"body larger than {MAX_BODY} bytes"), 413
+    _refuse_bad_input(app)
 
     @app.before_request
     def _start() -> None:
         g.started = time.monotonic()
         logs.request_id.set(request.headers.get("X-Request-Id", "")[:64] or logs.new_request_id())
+        refused = limits.refusal(request.environ)
+        if refused:
+            abort(*refused)
 
     @app.after_request
     def _finish(response):  # type: ignore[no-untyped-def]
         response.headers["X-Request-Id"] = logs.request_id.get()
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+        method = request.method if request.method in METHODS else "OTHER"
         try:
-            metrics.inc(rt.redis, "dockyard_http_requests", endpoint=endpoint, method=request.method,
+            metrics.inc(rt.redis, "dockyard_http_requests", endpoint=endpoint, method=method,
                         status=str(response.status_code))
         except Exception:  # metrics must never break a response; /readyz reports Redis
             log.debug("metrics unavailable", exc_info=True)
         return response
 
     return app
+
+
+def _refuse_bad_input(app: Flask) -> None:
+    """Input that breaks a parser is the client's mistake: a 4xx with the reason, never a 500."""
+
+    @app.errorhandler(400)
+    @app.errorhandler(408)
+    def _refused(error: HTTPException):  # type: ignore[no-untyped-def]
+        return jsonify(error=error.description), error.code
+
+    @app.errorhandler(413)
+    def _too_large(_error: HTTPException):  # type: ignore[no-untyped-def]
+        return jsonify(error=f"body larger than {MAX_BODY} bytes; Dockyard takes at most 1 MB"), 413
+
+    @app.errorhandler(RecursionError)
+    def _too_deep(_error: RecursionError):  # type: ignore[no-untyped-def]
+        # json.loads recurses once per nesting level; no webhook or chat payload nests more than a few dozen
+        return jsonify(error="the body is nested too deeply to parse; send the payload as the sender made it"), 400
+
+    @app.errorhandler(UnicodeError)
+    def _not_text(_error: UnicodeError):  # type: ignore[no-untyped-def]
+        return jsonify(error="the request has text Dockyard cannot decode: send headers in ASCII and "
+                             "bodies in UTF-8"), 400

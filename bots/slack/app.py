@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from slack_bolt import App
@@ -16,8 +17,12 @@ def build(rt: Runtime) -> App:
     """A bolt App verifying Slack's signature (5-minute replay window) before any listener runs."""
     settings = rt.settings
     assert settings.slack_signing_secret is not None and settings.slack_bot_token is not None
+    # Bolt logs each refused request at INFO with its whole body (up to 1 MB, response_url and all);
+    # blueprint.py logs the refusal in one line instead, so bolt only speaks up for warnings.
+    quiet = logging.getLogger("slack_bolt")
+    quiet.setLevel(logging.WARNING)
     app = App(signing_secret=settings.slack_signing_secret.get_secret_value(), client=client(settings),
-              token_verification_enabled=False, request_verification_enabled=True)
+              token_verification_enabled=False, request_verification_enabled=True, logger=quiet)
 
     @app.command(re.compile(r"^/[a-z]+$"))
     def on_command(ack, body) -> None:  # type: ignore[no-untyped-def]
