@@ -24,7 +24,7 @@ from core import runtime
 from core.config import Settings
 from core.runtime import Runtime
 from rules import load_rules
-from tests.services import RedisServer
+from deploy.local.services import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEXTS = ["/deploy web v2 canary 25% to prod", "/status web", "/silence HighErrorRate 2h deploy",

@@ -168,6 +168,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         values["link_secret"] = SecretStr(get("DOCKYARD_LINK_SECRET"))
     for name in ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN", "DINGTALK_APP_SECRET", "DINGTALK_ROBOT_SECRET",
                  "GITLAB_TOKEN", "GITLAB_WEBHOOK_TOKEN", "ALERTMANAGER_WEBHOOK_TOKEN"):
-        if get(name):
+        if get(name) and not (name == "DINGTALK_ROBOT_SECRET" and "dingtalk_robot_secrets" in values):
+            # A per-robot list is no one robot's secret: a robot missing from it must not sign with the lot.
             values[name.lower()] = SecretStr(get(name))
     return Settings(**values)

@@ -43,10 +43,3 @@ class Kube:
 def connect(kubeconfig: Path) -> Kube:
     return Kube(api_client(kubeconfig))
 
-
-def apps(kubeconfig: Path) -> client.AppsV1Api:
-    return connect(kubeconfig).apps
-
-
-def core(kubeconfig: Path) -> client.CoreV1Api:
-    return connect(kubeconfig).core

@@ -13,7 +13,7 @@ from core.runtime import Runtime
 from jobs.queues import QUEUES
 from jobs.worker import DockyardSimpleWorker
 from rules import load_rules
-from tests.services import RedisServer
+from deploy.local.services import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent
 

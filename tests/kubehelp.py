@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from tests.services import wait_until
+from deploy.local.services import wait_until
 
 
 def unique(prefix: str) -> str:

@@ -25,7 +25,7 @@ from core.runtime import Runtime
 from jobs.queues import QUEUES
 from jobs.worker import DockyardSimpleWorker
 from tests.rollout_fixtures import Chat, feed
-from tests.services import Alertmanager, free_port, wait_until
+from deploy.local.services import Alertmanager, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "am-webhook-token"

@@ -35,3 +35,14 @@ def test_secrets_never_show_in_repr_or_errors():
     with pytest.raises(ConfigError) as err:
         from_env({"DOCKYARD_REDIS_URL": "http://:hunter2@redis.internal:6379"})
     assert "hunter2" not in str(err.value)
+
+
+def test_a_robot_missing_from_the_per_robot_secrets_does_not_sign_with_the_whole_list():
+    settings = from_env({"DINGTALK_ROBOT_WEBHOOK": "a=https://oapi.dingtalk.com/robot/send?access_token=1,"
+                                                   "b=https://oapi.dingtalk.com/robot/send?access_token=2",
+                         "DINGTALK_ROBOT_SECRET": "a=SECaaa"})
+    from bots.dingtalk.sink import DingTalkSink
+
+    sink = DingTalkSink(None, settings)  # type: ignore[arg-type]  # robot_url needs no Redis
+    assert "sign=" in sink.robot_url("a")
+    assert "sign=" not in sink.robot_url("b")  # unsigned, rather than signed with the text "a=SECaaa"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.services import RedisServer, free_port, wait_until
+from deploy.local.services import RedisServer, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

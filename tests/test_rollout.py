@@ -193,7 +193,7 @@ def test_worker_killed_mid_rollout_converges_without_duplicates(chat, k, cluster
 
     from bots.pipeline import ChatRequest, submit
     from state import locks
-    from tests.services import wait_until
+    from deploy.local.services import wait_until
 
     rt = chat.rt
     chat("alice", "/deploy kill v1")

@@ -21,7 +21,7 @@ import requests
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from tests.services import free_port, wait_until
+from deploy.local.services import free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -26,7 +26,7 @@ from jobs.queues import QUEUES
 from jobs.worker import DockyardSimpleWorker
 from rules import load_rules
 from tests.fakes.dingtalk_api import DingTalkAPI
-from tests.services import RedisServer, free_port, wait_until
+from deploy.local.services import RedisServer, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -16,7 +16,7 @@ from core.config import Settings
 from core.runtime import Runtime
 from handlers.app import create_app
 from tests.fakes.slack_api import SlackAPI
-from tests.services import wait_until
+from deploy.local.services import wait_until
 
 SECRET, TOKEN = "slack-signing-secret", "xoxb-test-token"
 

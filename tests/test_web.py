@@ -18,7 +18,7 @@ def test_readyz_when_redis_and_rules_are_there(client):
 
 def test_readyz_is_503_with_the_reason_when_redis_is_gone(example_rules):
     from handlers.app import create_app
-    from tests.services import free_port
+    from deploy.local.services import free_port
 
     dead = Settings(redis_url=f"redis://127.0.0.1:{free_port()}/0")
     app = create_app(rt=Runtime(settings=dead, rules=example_rules))

@@ -1,4 +1,4 @@
-"""Start real local services for tests: a free port, a process, a readiness wait."""
+"""Start real local services (tests, benchmarks): a free port, a process, a readiness wait."""
 
 from __future__ import annotations
 
