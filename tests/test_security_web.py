@@ -28,7 +28,7 @@ from slack_sdk.signature import SignatureVerifier
 from bots import links
 from bots.dingtalk.sign import sign as dingtalk_sign
 from tests.fakes.slack_api import SlackAPI
-from tests.services import RedisServer, free_port, wait_until
+from deploy.local.services import RedisServer, free_port, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 LIVENESS_S = 20  # socket timeouts only say "still answering"; nothing here measures speed
