@@ -8,7 +8,10 @@ Two things the WSGI stack does not do for us:
 - A client that sends its headers and then not its body would hold a worker
   thread for as long as it keeps the connection open. Under gunicorn the socket
   is in the environ, so every read gets the time left of BODY_SECONDS and a
-  stalled body is answered 408, freeing the thread.
+  stalled body is answered 408, freeing the thread. (A client trickling a byte
+  at a time restarts the socket timeout within one READ_SIZE read, and one that
+  trickles its headers never reaches the app: a buffering proxy in front is the
+  remedy for those.)
 """
 
 from __future__ import annotations
