@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from bots.message import Button, Message
+from bots import commands, grammar
+from bots.message import Button, Message, web_url
 
 MAX_LISTED = 20  # alerts listed one by one; the rest are counted ("and N more")
+SILENCE_FOR, SILENCE_SECONDS = "1h", 3600  # the Silence button, as typed and as the grammar reads it
+# Prometheus's metric-name charset, which alert names follow by convention. A label value may be
+# anything ("web 30d"), and the Silence button is a command the grammar reads back as words.
+PROMETHEUS_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,33 @@ def _where(labels: dict[str, str]) -> str:
     return " ".join(f"{k}={labels[k]}" for k in ("namespace", "pod", "container", "instance") if k in labels)
 
 
+def _silences_exactly(command: str, matcher: str) -> bool:
+    """Whether the grammar reads `command` back as silencing `matcher` (and nothing else) for SILENCE_FOR."""
+    try:
+        parsed = grammar.parse(command)
+    except grammar.CommandError:
+        return False
+    return parsed == commands.Silence(matcher=matcher, duration_seconds=SILENCE_SECONDS)
+
+
+def silence_button(group: AlertGroup) -> Button | None:
+    """Silence the group by its alert name, else its one firing alert by fingerprint, else offer nothing.
+
+    The button carries a command, so a name is used only when the grammar reads the command back as
+    exactly that name: an alert named "web 30d" must not become `/silence web 30d 1h`.
+    """
+    firing = [a for a in group.alerts if a.status == "firing"]
+    name = group.common_labels.get("alertname") or group.group_labels.get("alertname")
+    targets = [name] if name and PROMETHEUS_NAME.fullmatch(name) else []
+    if len(firing) == 1 and not group.truncated:  # a fingerprint names one alert, exactly its labels
+        targets.append(firing[0].fingerprint)
+    for target in targets:
+        command = f"/silence {target} {SILENCE_FOR}"
+        if _silences_exactly(command, target):
+            return Button(f"Silence {SILENCE_FOR}", "silence", command)
+    return None
+
+
 def render(group: AlertGroup) -> Message:
     """One message for the whole group: counts, shared summary, each alert (up to a limit), links, Silence."""
     firing = [a for a in group.alerts if a.status == "firing"]
@@ -112,11 +145,15 @@ def render(group: AlertGroup) -> Message:
         lines.append(f"… and {more} more" + (f" ({group.truncated} truncated by Alertmanager)" if group.truncated
                                               else ""))
     buttons: list[Button] = []
-    if firing:
-        buttons.append(Button("Silence 1h", "silence", f"/silence {name} 1h"))
-    if firing and firing[0].generator_url:
-        buttons.append(Button("Graph", "link", "", firing[0].generator_url))
-    if group.external_url:
-        buttons.append(Button("Alertmanager", "link", "", group.external_url))
+    silence = silence_button(group) if firing else None
+    if silence:
+        buttons.append(silence)
+    # Links come from whoever can reach Alertmanager's API: only http(s) becomes a button.
+    graph = web_url(firing[0].generator_url) if firing else None
+    if graph:
+        buttons.append(Button("Graph", "link", "", graph))
+    alertmanager = web_url(group.external_url)
+    if alertmanager:
+        buttons.append(Button("Alertmanager", "link", "", alertmanager))
     return Message(title=title, severity=level, fields=tuple(fields), lines=tuple(lines), buttons=tuple(buttons),  # type: ignore[arg-type]
                    footer=f"{len(resolved)} resolved, {len(firing)} firing" if resolved and firing else "")

@@ -19,6 +19,7 @@ TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 GIT_REF = re.compile(r"^(?!.*\.\.)(?!/)[A-Za-z0-9_./-]{1,200}(?<![./])$")
 APPROVAL_ID = re.compile(r"^[a-z0-9]{4,32}$")
 ALERTNAME = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:-]{0,199}$")  # '-' for catalog services (health mutes)
+FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")  # Alertmanager's alert fingerprint; often starts with a digit
 SILENCE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 DURATION = re.compile(r"^(\d{1,6})([smhd])$")
 UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -271,7 +272,7 @@ def _silence(t: _Tokens, now: datetime) -> Command:
             raise t.fail(f"{ident!r} is not a silence id (a UUID, as /silence list shows)")
         t.done()
         return c.SilenceExpire(silence_id=ident)
-    if not ALERTNAME.match(first):
+    if not (ALERTNAME.match(first) or FINGERPRINT.match(first)):
         raise t.fail(f"{first!r} is not an alert name or fingerprint")
     duration = parse_duration(t.take("duration, like 2h"), "duration", 60, 30 * 86400, t)
     return c.Silence(matcher=first, duration_seconds=duration, comment=t.rest())

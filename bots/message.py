@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 Severity = Literal["info", "success", "warning", "critical", "error"]
 
@@ -44,9 +45,26 @@ class Message:
         )
 
 
+def web_url(url: str | None) -> str | None:
+    """The URL if it is an absolute http(s) address, else None.
+
+    URLs from outside (Alertmanager's generatorURL and externalURL, annotations) become buttons
+    people click: a `javascript:` or `data:` URL there would run in, or phish from, the chat client.
+    Whitespace and control characters are refused rather than trimmed, because browsers and
+    chat clients skip them differently ("java\tscript:" is still javascript to some).
+    """
+    if not url or any(ch.isspace() or ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced [ in the host
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
 def text(title: str, *lines: str, severity: Severity = "info", ephemeral: bool = False) -> Message:
     """A plain message: a title and some lines."""
     return Message(title=title, severity=severity, lines=tuple(lines), ephemeral=ephemeral)
 
 
-__all__ = ["Button", "Message", "Severity", "text"]
+__all__ = ["Button", "Message", "Severity", "text", "web_url"]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 
 import requests
 
+from bots.grammar import FINGERPRINT
 from bots.message import Button, Message
 from core import runtime
-from jobs.errors import PermanentError, TemporaryError
+from core.errors import PermanentError, TemporaryError
 from jobs.notify import deliver
 
-FINGERPRINT = re.compile(r"^[0-9a-f]{16}$")
 TIMEOUT = 10
 
 
@@ -38,6 +37,9 @@ def _matchers(matcher: str) -> list[dict]:
             if alert.get("fingerprint") == matcher:
                 return [{"name": k, "value": v, "isRegex": False, "isEqual": True}
                         for k, v in sorted(alert["labels"].items())]
+        # Not an alert name either (nobody names alerts in 16 hex digits): silencing
+        # alertname=<fingerprint> would answer "silenced" and silence nothing.
+        raise PermanentError(f"no alert with fingerprint {matcher} in Alertmanager (resolved already?)")
     return [{"name": "alertname", "value": matcher, "isRegex": False, "isEqual": True}]
 
 

@@ -1,8 +1,15 @@
-"""Message -> Slack Block Kit, within Slack's limits. Pure."""
+"""Message -> Slack Block Kit, within Slack's limits. Pure.
+
+Every text in a Message is plain text, often from outside (alert labels, pod names, log lines,
+what someone typed): it is escaped here, in blocks and in the notification text alike, so
+`<!channel>`, `<@U123>` and `<https://evil|click>` show as typed instead of pinging or linking.
+The only mrkdwn is the renderer's own (`*title*`, code blocks), and `verbatim` stops Slack
+from turning plain `#channel` or `@here` words into links and mentions.
+"""
 
 from __future__ import annotations
 
-from bots.message import Message
+from bots.message import Message, web_url
 from bots.render import ICONS
 
 MAX_BLOCKS = 50
@@ -11,6 +18,7 @@ FIELDS_PER_SECTION = 10
 FIELD_TEXT = 2000
 BUTTON_TEXT = 75
 BUTTON_VALUE = 2000
+BUTTON_URL = 3000  # a longer url makes Slack refuse the whole message
 BUTTONS_PER_ACTIONS = 25
 FALLBACK_TEXT = 3000
 DANGER = {"reject", "abort", "rollback", "silence"}
@@ -22,8 +30,13 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _escape(text: str) -> str:
-    """Slack mrkdwn treats &, < and > as control characters."""
+    """Slack mrkdwn treats &, < and > as control characters (mentions, links, dates)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _mrkdwn(text: str) -> dict:
+    """A mrkdwn text object whose plain words Slack leaves alone (no auto-linked channels or mentions)."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
 
 
 def _line_sections(lines: tuple[str, ...]) -> list[dict]:
@@ -36,16 +49,15 @@ def _line_sections(lines: tuple[str, ...]) -> list[dict]:
         chunk = f"{chunk}\n{piece}" if chunk else piece
     if chunk:
         sections.append(chunk)
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": _cut(f"```{s}```" if len(s) < SECTION_TEXT - 6
-                                                                        else s, SECTION_TEXT)}} for s in sections]
+    return [{"type": "section", "text": _mrkdwn(_cut(f"```{s}```" if len(s) < SECTION_TEXT - 6 else s, SECTION_TEXT))}
+            for s in sections]
 
 
 def blocks(message: Message) -> list[dict]:
     """Header section, fields, lines, buttons and footer; at most 50 blocks."""
-    out: list[dict] = [{"type": "section", "text": {"type": "mrkdwn", "text": _cut(
-        f"{ICONS[message.severity]} *{_escape(message.title)}*", SECTION_TEXT)}}]
-    fields = [{"type": "mrkdwn", "text": _cut(f"*{_escape(k)}*\n{_escape(v)}", FIELD_TEXT)}
-              for k, v in message.fields]
+    out: list[dict] = [{"type": "section", "text": _mrkdwn(_cut(
+        f"{ICONS[message.severity]} *{_escape(message.title)}*", SECTION_TEXT))}]
+    fields = [_mrkdwn(_cut(f"*{_escape(k)}*\n{_escape(v)}", FIELD_TEXT)) for k, v in message.fields]
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         out.append({"type": "section", "fields": fields[start:start + FIELDS_PER_SECTION]})
     out += _line_sections(message.lines)
@@ -53,28 +65,30 @@ def blocks(message: Message) -> list[dict]:
     if message.buttons:
         elements = []
         for index, button in enumerate(message.buttons[:BUTTONS_PER_ACTIONS]):
+            url = web_url(button.url)
+            if button.url and (url is None or len(url) > BUTTON_URL):
+                continue  # a link button to somewhere a browser should not go (or Slack will not take)
             element = {"type": "button", "action_id": f"dockyard-{button.action}-{index}",
                        "text": {"type": "plain_text", "text": _cut(button.label, BUTTON_TEXT)},
                        "value": _cut(button.value, BUTTON_VALUE)}
-            if button.url:
-                element["url"] = button.url
+            if url:
+                element["url"] = url
             if button.action in PRIMARY:
                 element["style"] = "primary"
             elif button.action in DANGER:
                 element["style"] = "danger"
             elements.append(element)
-        tail.append({"type": "actions", "elements": elements})
+        if elements:
+            tail.append({"type": "actions", "elements": elements})
     if message.footer:
-        tail.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _cut(_escape(message.footer),
-                                                                                      SECTION_TEXT)}]})
+        tail.append({"type": "context", "elements": [_mrkdwn(_cut(_escape(message.footer), SECTION_TEXT))]})
     room = MAX_BLOCKS - len(tail)
     if len(out) > room:
         dropped = len(out) - room + 1
-        out = out[: room - 1] + [{"type": "section", "text": {"type": "mrkdwn",
-                                                              "text": f"_… and {dropped} more sections_"}}]
+        out = out[: room - 1] + [{"type": "section", "text": _mrkdwn(f"_… and {dropped} more sections_")}]
     return out + tail
 
 
 def fallback_text(message: Message) -> str:
-    """The notification text (shown where blocks are not)."""
-    return _cut(f"{ICONS[message.severity]} {message.title}", FALLBACK_TEXT)
+    """The notification text (shown where blocks are not): mrkdwn too, so escaped like the blocks."""
+    return _cut(f"{ICONS[message.severity]} {_escape(message.title)}", FALLBACK_TEXT)
