@@ -14,7 +14,7 @@ from handlers.kube import Watcher
 from jobs.queues import QUEUES
 from jobs.worker import DockyardSimpleWorker
 from tests.rollout_fixtures import Chat, feed, live_runtime, write_rules
-from tests.services import wait_until
+from deploy.local.services import wait_until
 
 NS = "shop-test"
 
@@ -23,7 +23,9 @@ NS = "shop-test"
 def world(redis, redis_server, cluster, tmp_path):
     previous = runtime._current
     rt = runtime.install(live_runtime(redis_server.url, write_rules(tmp_path), cluster.dockyard_kubeconfig))
-    kube = connect(cluster.dockyard_kubeconfig)
+    # The test acts as the cluster admin (faults are injected by annotating pods, which Dockyard may not do);
+    # Dockyard itself runs with its own identity through the runtime's kubeconfig.
+    kube = connect(cluster.admin_kubeconfig)
     watchers: list[Watcher] = []
     deployed: list[str] = []
 

@@ -133,9 +133,25 @@ class LocalCluster:
         self._wait("etcd", lambda: urllib.request.urlopen(f"http://127.0.0.1:{client}/health", timeout=2).status
                    == 200, 30)
 
+    @property
+    def audit_log(self) -> Path:
+        return self.root / "logs" / "audit.log"
+
+    def _audit_policy(self) -> Path:
+        """Metadata-level audit of Dockyard's identity only: which verbs it really calls, at little cost."""
+        policy = self.root / "audit-policy.json"
+        policy.write_text(json.dumps({
+            "apiVersion": "audit.k8s.io/v1", "kind": "Policy",
+            # ResponseStarted stays: a watch is logged when it starts, not only when it ends.
+            "omitStages": ["RequestReceived"],
+            "rules": [{"level": "Metadata", "users": [rbac.USER]}, {"level": "None"}]}))
+        return policy
+
     def start_apiserver(self, admin_token: str) -> None:
         pki = self.root / "pki"
         self._start("kube-apiserver", [
+            "--audit-policy-file", str(self._audit_policy()), "--audit-log-path", str(self.audit_log),
+            "--audit-log-maxsize", "100", "--audit-log-maxbackup", "1",
             "--etcd-servers", f"http://127.0.0.1:{self.ports['etcd']}",
             "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1",
             "--secure-port", str(self.ports["apiserver"]),

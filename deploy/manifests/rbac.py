@@ -1,33 +1,95 @@
 """Dockyard's own least-privileged identity: a ServiceAccount with namespaced Roles.
 
-Dockyard gets full control of the workloads in the namespaces the catalog
-names (and its builds namespace), read access to nodes, and nothing else: no
-Secrets, no workloads anywhere else, no cluster-wide writes.
+Every verb Dockyard holds is in one of the two tables below, next to the code
+path that calls it; tests/test_security_rbac.py drives those paths on a real
+cluster and fails on a grant nothing used. In the catalog's namespaces Dockyard
+manages the workloads and traffic objects it renders; in `dockyard-builds` it
+runs Kaniko Jobs. It reads no Secrets at all: the build pod's registry and git
+Secrets are mounted by the kubelet, by name, never read by Dockyard. No pod,
+Endpoints or lease writes, no cluster-scoped access, nothing in any other
+namespace. Leader election of the watcher is a Redis lock, not a Kubernetes Lease.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 SERVICE_ACCOUNT = "dockyard"
 SYSTEM_NAMESPACE = "dockyard-system"
 BUILDS_NAMESPACE = "dockyard-builds"
-WRITE = ["get", "list", "watch", "create", "update", "patch", "delete"]
-READ = ["get", "list", "watch"]
+USER = f"system:serviceaccount:{SYSTEM_NAMESPACE}:{SERVICE_ACCOUNT}"  # the name the apiserver knows it by
 
-NAMESPACED_RULES = [
-    {"apiGroups": ["apps"], "resources": ["deployments", "deployments/scale", "replicasets"], "verbs": WRITE},
-    {"apiGroups": [""], "resources": ["pods", "services", "configmaps", "endpoints"], "verbs": WRITE},
-    {"apiGroups": [""], "resources": ["pods/log", "events"], "verbs": READ},
-    {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]},  # registry credentials, by name
-    {"apiGroups": ["batch"], "resources": ["jobs"], "verbs": WRITE},
-    {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": WRITE},
-    {"apiGroups": ["policy"], "resources": ["poddisruptionbudgets"], "verbs": WRITE},
-    {"apiGroups": ["networking.k8s.io"], "resources": ["ingresses"], "verbs": WRITE},
-    {"apiGroups": ["networking.istio.io"], "resources": ["virtualservices", "destinationrules"], "verbs": WRITE},
-    {"apiGroups": ["gateway.networking.k8s.io"], "resources": ["httproutes"], "verbs": WRITE},
-    {"apiGroups": ["discovery.k8s.io"], "resources": ["endpointslices"], "verbs": READ},
-    {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": READ},
-    {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": WRITE},
-]
+
+@dataclass(frozen=True)
+class Grant:
+    """One verb on one resource, and the Dockyard code that calls it."""
+
+    group: str  # "" is the core API group
+    resource: str  # "deployments", or "deployments/scale" for a subresource
+    verb: str
+    used_by: str
+
+
+# Server-side apply is a PATCH; when the object does not exist yet the apiserver
+# also checks `create`. So every applied kind needs both, and nothing more.
+def _applied(group: str, resource: str, used_by: str) -> tuple[Grant, Grant]:
+    return (Grant(group, resource, "patch", used_by),
+            Grant(group, resource, "create", f"{used_by} (the first apply creates it)"))
+
+
+CATALOG_GRANTS: tuple[Grant, ...] = (
+    Grant("apps", "deployments", "get", "deploy.fetching.read_deployment: every rollout step, /status, /scale"),
+    *_applied("apps", "deployments", "deploy.rollout.apply_track: a track's Deployment"),
+    Grant("apps", "deployments", "delete", "deploy.rollout.remove_track: promote, abort, a failed canary"),
+    Grant("apps", "deployments/scale", "patch", "jobs.rollout.scale: /scale"),
+    Grant("apps", "replicasets", "list", "deploy.fetching.history: /history, /rollback, automatic rollback"),
+    Grant("", "pods", "list", "deploy.fetching.pods: /status, /logs, not-ready reports; the watcher's relist"),
+    Grant("", "pods", "watch", "handlers.kube.Watcher"),
+    Grant("", "pods/log", "get", "jobs.commands._logs (/logs), jobs.health._pod_logs (incident messages)"),
+    Grant("", "events", "list", "deploy.fetching.warnings: /status, not-ready reports; the watcher's relist"),
+    Grant("", "events", "watch", "handlers.kube.Watcher"),
+    Grant("discovery.k8s.io", "endpointslices", "list", "handlers.kube.Watcher: relist, ready endpoints"),
+    Grant("discovery.k8s.io", "endpointslices", "watch", "handlers.kube.Watcher"),
+    *_applied("", "services", "deploy.rollout.apply_split: a Service per live track"),
+    Grant("", "services", "delete", "deploy.rollout.apply_split: the Service of a finished canary or preview"),
+    *_applied("policy", "poddisruptionbudgets", "deploy.rollout.apply_track: the stable track's PDB"),
+    Grant("autoscaling", "horizontalpodautoscalers", "get", "deploy.rollout.hpa_exists: an HPA owns the replicas"),
+    *_applied("autoscaling", "horizontalpodautoscalers", "jobs.rollout.autoscale: /autoscale"),
+    *_applied("networking.k8s.io", "ingresses", "deploy.routers.nginx: the Ingress and the canary Ingress"),
+    Grant("networking.k8s.io", "ingresses", "delete", "deploy.routers.nginx: the canary Ingress once unused"),
+    *_applied("networking.istio.io", "virtualservices", "deploy.routers.istio: the VirtualService"),
+    *_applied("gateway.networking.k8s.io", "httproutes", "deploy.routers.gateway: the HTTPRoute"),
+)
+
+BUILD_GRANTS: tuple[Grant, ...] = (
+    Grant("batch", "jobs", "get", "jobs.build._earlier, _wait: is this commit built, has its Job finished"),
+    *_applied("batch", "jobs", "jobs.build.run: the Kaniko Job"),
+    Grant("batch", "jobs", "delete", "jobs.build.run: a failed build of the same commit starts over"),
+    *_applied("", "configmaps", "jobs.build.run: the generated Dockerfile"),
+    Grant("", "pods", "list", "jobs.build._pod_report: the failed build's pod"),
+    Grant("", "pods/log", "get", "jobs.build._pod_report: its last log lines"),
+)
+
+
+def grants_in(namespace: str, catalog_namespaces: list[str]) -> tuple[Grant, ...]:
+    """What Dockyard may do in one namespace (empty outside the catalog's and the builds namespace)."""
+    out: tuple[Grant, ...] = ()
+    if namespace in catalog_namespaces:
+        out += CATALOG_GRANTS
+    if namespace == BUILDS_NAMESPACE:
+        out += BUILD_GRANTS
+    return out
+
+
+def rules(grants: tuple[Grant, ...]) -> list[dict]:
+    """Role rules, one per (group, resource), verbs in table order."""
+    verbs: dict[tuple[str, str], list[str]] = {}
+    for grant in grants:
+        listed = verbs.setdefault((grant.group, grant.resource), [])
+        if grant.verb not in listed:
+            listed.append(grant.verb)
+    return [{"apiGroups": [group], "resources": [resource], "verbs": listed}
+            for (group, resource), listed in verbs.items()]
 
 
 def _meta(name: str, namespace: str | None = None) -> dict:
@@ -43,22 +105,18 @@ def namespaces_of(catalog_namespaces: list[str]) -> list[str]:
 
 
 def render(catalog_namespaces: list[str]) -> list[dict]:
-    """Namespaces, the ServiceAccount, a Role and RoleBinding per namespace, node read access."""
+    """Namespaces, the ServiceAccount, and a Role and RoleBinding where Dockyard has work to do."""
     namespaces = namespaces_of(catalog_namespaces)
     subject = {"kind": "ServiceAccount", "name": SERVICE_ACCOUNT, "namespace": SYSTEM_NAMESPACE}
     objects: list[dict] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns)} for ns in namespaces]
     objects.append({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": _meta(SERVICE_ACCOUNT, SYSTEM_NAMESPACE)})
     for ns in namespaces:
+        grants = grants_in(ns, catalog_namespaces)
+        if not grants:  # dockyard-system only holds the ServiceAccount: Dockyard calls nothing there
+            continue
         objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-                        "metadata": _meta("dockyard", ns), "rules": NAMESPACED_RULES})
+                        "metadata": _meta("dockyard", ns), "rules": rules(grants)})
         objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
                         "metadata": _meta("dockyard", ns), "subjects": [subject],
                         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "dockyard"}})
-    objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                    "metadata": _meta("dockyard-read-nodes"),
-                    "rules": [{"apiGroups": [""], "resources": ["nodes", "namespaces"], "verbs": READ}]})
-    objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-                    "metadata": _meta("dockyard-read-nodes"), "subjects": [subject],
-                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                                "name": "dockyard-read-nodes"}})
     return objects
