@@ -20,19 +20,16 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
-from core import audit, logs, runtime
+from core import audit, durations, logs, runtime
 from core.config import ConfigError
 from jobs.queues import QUEUES
 from rules import RulesError
 
-DURATION = re.compile(r"^(\d+)([smhd])$")
-
-
 def _seconds(text: str) -> int:
-    match = DURATION.match(text)
-    if not match:
+    seconds = durations.to_seconds(text)
+    if seconds is None:
         raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 30m, 1h or 7d")
-    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
+    return seconds
 
 
 def cmd_chat(args: argparse.Namespace) -> int:

@@ -16,10 +16,9 @@ from bots.commands import Command
 from bots.message import Message
 from core import audit, logs, metrics
 from core.runtime import Runtime
-from jobs import commands as command_jobs
-from state import approvals, locks
 from jobs.queues import DEFAULT_TIMEOUT, enqueue
 from rules import policy
+from state import approvals, locks
 
 log = logging.getLogger("dockyard.pipeline")
 ROLLOUT_TIMEOUT = 3600  # the job waits for the rollout; each strategy gives up sooner on its own deadline
@@ -108,12 +107,12 @@ def submit(rt: Runtime, request: ChatRequest) -> Outcome:
     conflict = _rollout_conflict(rt, command)
     if conflict:
         return refuse("refused", conflict, command.verb, command.target or "")
-    if not command_jobs.runs(command):
+    if command.job is None:
         return refuse("unavailable", f"/{command.verb} is understood and you may run it, but this Dockyard "
                                      f"has no {command.verb} job yet; nothing was changed", command.verb,
                       command.target or "")
-    queue = command_jobs.queue_of(command)
-    job = enqueue(rt.redis, rt.settings, queue, "jobs.commands.run", command.verb,
+    queue = command.queue
+    job = enqueue(rt.redis, rt.settings, queue, "jobs.dispatch.run", command.verb,
                   timeout=ROLLOUT_TIMEOUT if queue in ("rollouts", "builds") else DEFAULT_TIMEOUT,
                   command=command.to_dict(), who={"user": who.user, "channel": who.channel},
                   reply_to=request.reply_to, text=request.text[:200])

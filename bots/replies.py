@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bots.commands import SUMMARY, USAGE
+from bots.commands import REGISTRY
 from bots.message import Message
 from rules.models import Service
 
@@ -10,8 +10,9 @@ from rules.models import Service
 def help_message(topic: str | None) -> Message:
     """/help lists every command; /help <command> gives its usage."""
     if topic:
-        return Message(title=f"/{topic} — {SUMMARY[topic]}", lines=(f"usage: {USAGE[topic]}",))
-    return Message(title="Dockyard commands", fields=tuple((f"/{verb}", SUMMARY[verb]) for verb in USAGE),
+        verb = REGISTRY[topic]
+        return Message(title=f"/{topic} — {verb.summary}", lines=(f"usage: {verb.usage}",))
+    return Message(title="Dockyard commands", fields=tuple((f"/{v.name}", v.summary) for v in REGISTRY.values()),
                    footer="/help <command> shows its usage")
 
 

@@ -14,7 +14,7 @@ import secrets
 import time
 
 from bots import approval_messages as say
-from bots.commands import Command, Deploy, DeployControl
+from bots.commands import Approve, Command, Deploy, DeployControl, Reject
 from bots.message import Message
 from core import audit, runtime
 from core.errors import PermanentError
@@ -140,7 +140,7 @@ def approve(approval_id: str, who: str, reply_to: dict) -> None:
         raise _refuse(outcome, approval_id, approval)
     assert approval is not None
     command = approval["command"]
-    enqueue(rt.redis, rt.settings, "rollouts", "jobs.commands.run_approved", command.get("type", "deploy").lower(),
+    enqueue(rt.redis, rt.settings, "rollouts", "jobs.dispatch.run_approved", command.get("type", "deploy").lower(),
             job_id=f"approved-{approval_id}",
             timeout=3600, command=command, who={"user": approval["requester"], "approved_by": who},
             reply_to=approval["reply_to"])
@@ -181,3 +181,10 @@ def expire(approval_id: str) -> str:
     deliver(approval["reply_to"], say.decided(approval), dedupe_key=f"expired:{approval_id}")
     return "expired"
 
+
+def approve_command(cmd: Approve, who: str, reply_to: dict) -> None:
+    approve(cmd.approval_id, who, reply_to)
+
+
+def reject_command(cmd: Reject, who: str, reply_to: dict) -> None:
+    reject(cmd.approval_id, who, cmd.reason or "", reply_to)

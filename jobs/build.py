@@ -11,18 +11,18 @@ from datetime import datetime, timezone
 
 from kubernetes.client.exceptions import ApiException
 
-from bots.commands import Deploy
+from bots.commands import Build, Deploy
 from bots.message import Message
 from core import runtime
 from deploy import applying
 from deploy.build import gitrefs, kaniko, templates
 from deploy.kube import Kube, connect
-from jobs import gitlab
-from state import images
 from core.errors import PermanentError, TemporaryError
+from jobs import gitlab
 from jobs.notify import deliver
 from jobs.queues import enqueue
 from rules import routing
+from state import images
 
 LOG_LINES = 30
 POLL_SECONDS = 1.0
@@ -168,7 +168,7 @@ def run(service: str, project: str, sha: str, ref: str, user: str, reply_to: dic
     images.record(rt.redis, service, tag, source=f"build {sha[:8]}")
     lines: tuple[str, ...] = ()
     if svc.auto_deploy == "test" and "test" in svc.environments:
-        rollout = enqueue(rt.redis, rt.settings, "rollouts", "jobs.commands.run", "deploy",
+        rollout = enqueue(rt.redis, rt.settings, "rollouts", "jobs.dispatch.run", "deploy",
                           job_id=f"autodeploy-{build_id}", timeout=3600,
                           command=Deploy(service=service, tag=tag, env="test").to_dict(),
                           who={"user": user}, reply_to=targets[0] if targets else {"sink": "console"},
@@ -178,3 +178,10 @@ def run(service: str, project: str, sha: str, ref: str, user: str, reply_to: dic
     for target in targets:
         deliver(target, message, dedupe_key=f"build:{build_id}:{target}")
     return {"build": build_id, "ok": True, "tag": tag}
+
+
+def build_command(cmd: Build, who: str, reply_to: dict) -> None:
+    """/build <svc> [<ref>]: what a push would do, without the push."""
+    service = runtime.get().rules.catalog.services[cmd.service]
+    ref, sha = gitlab.resolve(service.git, cmd.ref or service.branches[0].rstrip("*").rstrip("/") or "main")
+    run(cmd.service, service.git, sha, ref, who, reply_to=reply_to, trigger="chat")

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from rq import get_current_job
 
+from bots import commands as c
 from bots import rollout_messages as say
 from bots.message import Message
 from core import runtime
@@ -340,3 +341,29 @@ def restart(service: str, env: str, who: str, reply_to: dict) -> None:
         summary = steps.wait_rollout(kube, target, "stable",
                                      lambda s: progress.show(say.progress(service, env, "restart", s)))
     _finish(reply_to, say.done(service, env, "restart", summary, time.monotonic() - started))
+
+
+# The chat verbs' jobs (named by their command classes in bots/commands/).
+
+def deploy_command(cmd: c.Deploy, who: str, reply_to: dict) -> None:
+    deploy(cmd.service, cmd.env, cmd.tag, cmd.strategy, cmd.weight, who, reply_to)
+
+
+def control_command(cmd: c.DeployControl, who: str, reply_to: dict) -> None:
+    control(cmd.service, cmd.env, cmd.step, who, reply_to)
+
+
+def rollback_command(cmd: c.Rollback, who: str, reply_to: dict) -> None:
+    rollback(cmd.service, cmd.env, cmd.revision, who, reply_to)
+
+
+def scale_command(cmd: c.Scale, who: str, reply_to: dict) -> None:
+    scale(cmd.service, cmd.env, cmd.replicas, who, reply_to)
+
+
+def autoscale_command(cmd: c.Autoscale, who: str, reply_to: dict) -> None:
+    autoscale(cmd.service, cmd.env, cmd.min_replicas, cmd.max_replicas, cmd.cpu_percent, who, reply_to)
+
+
+def restart_command(cmd: c.Restart, who: str, reply_to: dict) -> None:
+    restart(cmd.service, cmd.env, who, reply_to)

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import requests
 
-from bots.grammar import FINGERPRINT
+from bots.commands import Silence, SilenceExpire, SilenceList
+from bots.commands.silence import FINGERPRINT
 from bots.message import Button, Message
 from core import runtime
 from core.errors import PermanentError, TemporaryError
@@ -77,3 +78,15 @@ def listing(reply_to: dict) -> None:
 def expire(silence_id: str, who: str, reply_to: dict) -> None:
     _api("DELETE", f"/silence/{silence_id}")
     deliver(reply_to, Message(title=f"silence {silence_id} expired by {who}", severity="success"))
+
+
+def create_command(cmd: Silence, who: str, reply_to: dict) -> None:
+    create(cmd.matcher, cmd.duration_seconds, cmd.comment, who, reply_to)
+
+
+def listing_command(cmd: SilenceList, who: str, reply_to: dict) -> None:
+    listing(reply_to)
+
+
+def expire_command(cmd: SilenceExpire, who: str, reply_to: dict) -> None:
+    expire(cmd.silence_id, who, reply_to)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from bots import commands as c
-from bots.commands import USAGE, Command
+from bots.commands import REGISTRY, Command
 from bots.grammar import CommandError, parse
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc)
@@ -70,7 +70,7 @@ def test_valid_commands_parse_to_their_type(text, expected):
 
 def test_every_documented_command_has_a_valid_example():
     verbs = {type(cmd).verb for _, cmd in VALID}
-    assert verbs == set(USAGE)
+    assert verbs == set(REGISTRY)
 
 
 INVALID = [
@@ -128,8 +128,8 @@ def test_wrong_commands_get_one_line_reason_and_usage(text, reason, verb):
         parse(text, NOW)
     assert reason in err.value.reason
     assert "\n" not in err.value.reason
-    assert err.value.usage == USAGE[verb]
-    assert str(err.value) == f"{err.value.reason}\nusage: {USAGE[verb]}"
+    assert err.value.usage == REGISTRY[verb].usage
+    assert str(err.value) == f"{err.value.reason}\nusage: {REGISTRY[verb].usage}"
 
 
 @pytest.mark.parametrize("text,reason", [

@@ -26,12 +26,12 @@ from pathlib import Path
 
 from deploy.local import binaries, pki
 from deploy.manifests import rbac
+from deploy.render import NODE_CLASS_LABEL
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 STOCK_STAGES = ("node/fast/node-initialize.yaml", "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
                 "pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml")
-NODE_CLASS_LABEL = "dockyard.dev/node-class"
 # Three fake nodes in two classes, so nodeSelector and anti-affinity mean something.
 NODES = (("kwok-node-0", "general"), ("kwok-node-1", "general"), ("kwok-node-2", "highmem"))
 ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")

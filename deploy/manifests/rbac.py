@@ -45,7 +45,7 @@ CATALOG_GRANTS: tuple[Grant, ...] = (
     Grant("apps", "replicasets", "list", "deploy.fetching.history: /history, /rollback, automatic rollback"),
     Grant("", "pods", "list", "deploy.fetching.pods: /status, /logs, not-ready reports; the watcher's relist"),
     Grant("", "pods", "watch", "handlers.kube.Watcher"),
-    Grant("", "pods/log", "get", "jobs.commands._logs (/logs), jobs.health._pod_logs (incident messages)"),
+    Grant("", "pods/log", "get", "jobs.reads.logs (/logs), jobs.health._pod_logs (incident messages)"),
     Grant("", "events", "list", "deploy.fetching.warnings: /status, not-ready reports; the watcher's relist"),
     Grant("", "events", "watch", "handlers.kube.Watcher"),
     Grant("discovery.k8s.io", "endpointslices", "list", "handlers.kube.Watcher: relist, ready endpoints"),

@@ -1,0 +1,80 @@
+"""/deploy: roll out an image (rolling, canary at N%, preview), then promote or abort a canary."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from bots.commands.base import Command, Tokens, verb
+
+TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+KEYWORDS = {"to", "in", "rolling", "canary", "preview", "promote", "abort", "--break-glass"}
+
+
+@dataclass(frozen=True)
+class Deploy(Command):
+    verb: ClassVar[str] = "deploy"
+    queue: ClassVar[str] = "rollouts"
+    job: ClassVar[str | None] = "jobs.rollout.deploy_command"
+    changes: ClassVar[bool] = True
+    service: str
+    tag: str | None = None
+    env: str = "test"
+    strategy: Literal["rolling", "canary", "preview"] = "rolling"
+    weight: int | None = None
+    break_glass: str | None = None  # reason to deploy to prod an image that never ran in test
+
+
+@dataclass(frozen=True)
+class DeployControl(Command):
+    """`/deploy <svc> promote | abort`: finish or cancel a live canary."""
+
+    verb: ClassVar[str] = "deploy"
+    queue: ClassVar[str] = "rollouts"
+    job: ClassVar[str | None] = "jobs.rollout.control_command"
+    changes: ClassVar[bool] = True
+    service: str
+    step: Literal["promote", "abort"]
+    env: str = "test"
+
+
+@verb("deploy", "/deploy <svc> [<tag>] [to <env>] [rolling | canary <N>% | preview] [--break-glass <reason>]  ·  "
+                "/deploy <svc> promote | abort [in <env>]",
+      "roll out an image: rolling, canary at N% (then promote or abort), or preview")
+def parse(t: Tokens, now: datetime) -> Command:
+    service = t.service()
+    step = t.accept("promote", "abort")
+    if step:
+        env = t.optional_env("test")
+        t.done()
+        return DeployControl(service=service, step=step, env=env or "test")  # type: ignore[arg-type]
+    tag = None
+    if t.peek() is not None and t.peek() not in KEYWORDS:
+        tag = t.take("tag")
+        if not TAG.match(tag):
+            raise t.fail(f"{tag!r} is not an image tag (letters, digits, '_', '.', '-'; at most 128)")
+    env = t.env() if t.accept("to", "in") else None
+    strategy, weight = "rolling", None
+    word = t.accept("rolling", "canary", "preview")
+    if word == "canary":
+        text = t.take("canary weight, like 10%")
+        if not re.fullmatch(r"-?\d{1,6}%?", text):
+            raise t.fail(f"canary weight must be a percentage like 10%, got {text!r}")
+        weight = int(text.rstrip("%"))
+        if not 1 <= weight <= 99:
+            raise t.fail(f"canary weight must be 1–99%, got {text}")
+        strategy = "canary"
+    elif word:
+        strategy = word
+    if env is None and t.accept("to", "in"):  # the environment may also come last
+        env = t.env()
+    break_glass = None
+    if t.accept("--break-glass"):
+        break_glass = t.rest()
+        if not break_glass:
+            raise t.fail("--break-glass needs a reason, for the audit trail")
+    t.done()
+    return Deploy(service=service, tag=tag, env=env or "test", strategy=strategy, weight=weight,  # type: ignore[arg-type]
+                  break_glass=break_glass)

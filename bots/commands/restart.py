@@ -1,0 +1,27 @@
+"""/restart: restart every pod of a service, one at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from bots.commands.base import Command, Tokens, verb
+
+
+@dataclass(frozen=True)
+class Restart(Command):
+    verb: ClassVar[str] = "restart"
+    queue: ClassVar[str] = "rollouts"
+    job: ClassVar[str | None] = "jobs.rollout.restart_command"
+    changes: ClassVar[bool] = True
+    service: str
+    env: str = "test"
+
+
+@verb("restart", "/restart <svc> [in <env>]", "restart every pod, one at a time")
+def parse(t: Tokens, now: datetime) -> Command:
+    service = t.service()
+    env = t.optional_env("test")
+    t.done()
+    return Restart(service=service, env=env or "test")

@@ -1,0 +1,64 @@
+"""/scale and /autoscale: how many replicas, fixed or kept between bounds by CPU."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from bots.commands.base import Command, Tokens, verb
+
+
+@dataclass(frozen=True)
+class Scale(Command):
+    verb: ClassVar[str] = "scale"
+    queue: ClassVar[str] = "rollouts"
+    job: ClassVar[str | None] = "jobs.rollout.scale_command"
+    changes: ClassVar[bool] = True
+    service: str
+    replicas: int
+    env: str = "test"
+
+
+@dataclass(frozen=True)
+class Autoscale(Command):
+    verb: ClassVar[str] = "autoscale"
+    queue: ClassVar[str] = "rollouts"
+    job: ClassVar[str | None] = "jobs.rollout.autoscale_command"
+    changes: ClassVar[bool] = True
+    service: str
+    min_replicas: int
+    max_replicas: int
+    cpu_percent: int = 80
+    env: str = "test"
+
+
+@verb("scale", "/scale <svc> <n> [in <env>]", "set the number of replicas")
+def parse_scale(t: Tokens, now: datetime) -> Command:
+    service = t.service()
+    replicas = t.integer("replicas", t.take("number of replicas"), 0, 200)
+    env = t.optional_env("test")
+    t.done()
+    return Scale(service=service, replicas=replicas, env=env or "test")
+
+
+@verb("autoscale", "/autoscale <svc> <min>-<max> [cpu=<pct>%] [in <env>]", "keep replicas between min and max by CPU (HPA)")
+def parse_autoscale(t: Tokens, now: datetime) -> Command:
+    service = t.service()
+    bounds = t.take("replica range, like 2-10")
+    match = re.fullmatch(r"(\d{1,3})-(\d{1,3})", bounds)
+    if not match:
+        raise t.fail(f"replica range must look like 2-10, got {bounds!r}")
+    low, high = int(match.group(1)), int(match.group(2))
+    if not 1 <= low <= high <= 200:
+        raise t.fail(f"replica range must satisfy 1 ≤ min ≤ max ≤ 200, got {bounds}")
+    cpu = 80
+    if t.peek() and t.peek().startswith("cpu="):  # type: ignore[union-attr]
+        text = t.take("")[4:]
+        if not re.fullmatch(r"\d{1,3}%?", text) or not 1 <= int(text.rstrip("%")) <= 100:
+            raise t.fail(f"cpu target must be 1–100%, got {text!r}")
+        cpu = int(text.rstrip("%"))
+    env = t.optional_env("test")
+    t.done()
+    return Autoscale(service=service, min_replicas=low, max_replicas=high, cpu_percent=cpu, env=env or "test")

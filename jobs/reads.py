@@ -1,0 +1,94 @@
+"""The jobs behind /status, /history, /logs, /events and /help: read, and answer with a message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
+
+from bots import commands as c
+from bots import replies
+from bots.message import Message
+from core import runtime
+from core.errors import PermanentError
+from deploy import api_errors, fetching, render
+from deploy.kube import Kube, connect
+from deploy.render import Target
+from jobs import health
+
+NO_CLUSTER = "no cluster configured: set KUBECONFIG (make run starts a local cluster)"
+LOG_LINES_PER_POD = 50
+
+
+def _kube() -> Kube | None:
+    rt = runtime.get()
+    return connect(rt.settings.kubeconfig) if rt.settings.kubeconfig else None
+
+
+def _read(what: Callable[[], object], namespace: str):
+    """Run a read against the cluster, turning its errors into retry decisions."""
+    with api_errors.translated(namespace):
+        return what()
+
+
+def status(cmd: c.Status, who: str = "", reply_to: dict | None = None) -> Message:
+    rt = runtime.get()
+    service = rt.rules.service(cmd.service)
+    if service is None:
+        raise PermanentError(f"service {cmd.service!r} is not in the catalog")
+    envs = [cmd.env] if cmd.env else list(service.environments)
+    kube = _kube()
+    live: dict[str, dict | None] = {}
+    if kube is not None:
+        for env in envs:
+            ns = service.environments[env].namespace
+            stable = _read(lambda: fetching.deployment_summary(kube.apps, ns, cmd.service), ns)
+            if stable is None:
+                live[env] = None
+                continue
+            tracks = {t: _read(lambda t=t: fetching.deployment_summary(kube.apps, ns, render.workload_name(
+                cmd.service, t)), ns) for t in ("canary", "preview")}
+            names = {p.metadata.name for p in _read(lambda: fetching.pods(kube, ns, {"app": cmd.service}), ns)}
+            warnings = _read(lambda: fetching.warnings(kube, ns, names, limit=3), ns)
+            live[env] = {**stable, "canary": tracks["canary"], "preview": tracks["preview"],
+                         "router": service.router,
+                         "warnings": [f"{w.reason}: {w.involved_object.name}: {w.message}" for w in warnings]}
+    return replies.status_message(cmd.service, service, live, envs)
+
+
+def history(cmd: c.History, who: str = "", reply_to: dict | None = None) -> Message:
+    kube = _kube()
+    if kube is None:
+        raise PermanentError(NO_CLUSTER)
+    target = Target.of(runtime.get().rules, cmd.service, cmd.env)
+    revisions = _read(lambda: fetching.history(kube, target.namespace, cmd.service), target.namespace)
+    return replies.history_message(cmd.service, cmd.env, revisions)
+
+
+def logs(cmd: c.Logs, who: str = "", reply_to: dict | None = None) -> Message:
+    kube = _kube()
+    if kube is None:
+        raise PermanentError(NO_CLUSTER)
+    target = Target.of(runtime.get().rules, cmd.service, cmd.env)
+    pods = _read(lambda: fetching.pods(kube, target.namespace, {"app": cmd.service}), target.namespace)
+    per_pod: list[tuple[str, list[str]]] = []
+    for pod in pods:
+        try:
+            text = kube.core.read_namespaced_pod_log(pod.metadata.name, target.namespace, container=cmd.service,
+                                                     tail_lines=cmd.tail, _request_timeout=10)
+            per_pod.append((pod.metadata.name, text.splitlines()[-LOG_LINES_PER_POD:] or ["(no output)"]))
+        except ApiException as exc:
+            per_pod.append((pod.metadata.name, [f"(no logs: {api_errors.message(exc)})"]))
+        except (HTTPError, OSError) as exc:
+            per_pod.append((pod.metadata.name, [f"(no logs: {exc.__class__.__name__})"]))
+    return replies.logs_message(cmd.service, cmd.env, cmd.tail, per_pod)
+
+
+def events(cmd: c.Events, who: str = "", reply_to: dict | None = None) -> Message:
+    kept = health.recent_events(cmd.service, cmd.since_seconds, limit=200)
+    return replies.events_message(cmd.service, cmd.since_seconds, kept)
+
+
+def help(cmd: c.Help, who: str = "", reply_to: dict | None = None) -> Message:  # noqa: A001 - the verb's name
+    return replies.help_message(cmd.topic)
