@@ -36,7 +36,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     """Send one command through the pipeline as a console user; print every reply until its job ends."""
     from bots.pipeline import ChatRequest, submit  # heavy: the job table loads deploy/
     from bots.render import to_text
-    from bots.sinks.console import wait_replies
+    from bots.console.sink import wait_replies
 
     rt = runtime.get()
     conversation = uuid.uuid4().hex

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from bots.message import Message
-from bots.sinks import SinkError, get_sink
+from bots.sinks.base import SinkError
+from bots.sinks.registry import get_sink
 from core import metrics, runtime
 
 log = logging.getLogger("dockyard.notify")
@@ -37,6 +38,8 @@ def show(target: dict, message: Message, ref: str | None = None) -> str:
     redis = runtime.get().redis
     sink_name = target.get("sink", "console")
     sink = get_sink(sink_name)
+    if ref and not sink.edits_in_place and message.severity == "info":
+        return ref  # an intermediate update (progress) a sink that cannot edit would only repeat
     try:
         new_ref = sink.update(target, ref, message) if ref else sink.post(target, message)
     except SinkError:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+
+from bots.sinks import registry
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 LANGUAGES = ("java-maven", "java-gradle", "go", "python", "node", "php", "static")
@@ -142,21 +144,23 @@ class QuietHours(Strict):
         return value
 
 
-class Channel(Strict):
-    """Where a message can be delivered: a sink plus its address."""
+class Channel(BaseModel):
+    """Where a message can be delivered: a sink plus its address, which the sink's own model checks."""
 
-    sink: Literal["console", "slack", "dingtalk"]
-    channel: str | None = None  # slack channel id or name
-    robot: str | None = None  # dingtalk robot name
+    model_config = ConfigDict(extra="allow", frozen=True)
+    sink: str
     quiet_hours: QuietHours | None = None
+    _target: dict = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _address(self) -> "Channel":
-        if self.sink == "slack" and not self.channel:
-            raise ValueError("a slack channel needs `channel:` (an id like C0123 or #name)")
-        if self.sink == "dingtalk" and not self.robot:
-            raise ValueError("a dingtalk channel needs `robot:` (a name from DINGTALK_ROBOT_WEBHOOK)")
+        self._target = {"sink": self.sink, **registry.check_address(self.sink, dict(self.model_extra or {}))}
         return self
+
+    @property
+    def address(self) -> dict:
+        """The sink's address fields, as a delivery target."""
+        return dict(self._target)
 
 
 class Route(Strict):

@@ -28,11 +28,7 @@ def channels_for(rules: Rules, labels: dict[str, str]) -> list[str]:
 
 def target(channel: Channel) -> dict:
     """A sink address for a routing channel."""
-    if channel.sink == "slack":
-        return {"sink": "slack", "channel": channel.channel}
-    if channel.sink == "dingtalk":
-        return {"sink": "dingtalk", "robot": channel.robot}
-    return {"sink": "console"}
+    return channel.address
 
 
 def targets_for(rules: Rules, labels: dict[str, str]) -> list[dict]:

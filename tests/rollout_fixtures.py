@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from bots.pipeline import ChatRequest, submit
-from bots.sinks.console import conversation_key
+from bots.console.sink import conversation_key
 from core.config import Settings
 from core.runtime import Runtime
 from jobs.queues import QUEUES
@@ -84,6 +84,6 @@ class Chat:
 
 def feed(rt: Runtime) -> list[dict]:
     """Every console message, including those routed to channels rather than to a conversation."""
-    from bots.sinks.console import FEED
+    from bots.console.sink import FEED
 
     return [json.loads(fields[b"payload"]) for _, fields in rt.redis.xrange(FEED)]

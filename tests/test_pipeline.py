@@ -9,7 +9,7 @@ from rq import Queue
 from rq.job import Job, JobStatus
 
 from bots.pipeline import ChatRequest, submit
-from bots.sinks.console import FEED, conversation_key
+from bots.console.sink import FEED, conversation_key
 from core import audit, logs
 from core.config import Settings
 from core.runtime import Runtime

@@ -81,3 +81,21 @@ def test_service_with_unknown_team_is_refused(rules_dir):
     _edit(rules_dir / "catalog.yaml", "team: payments\n", "team: growth\n")
     with pytest.raises(RulesError, match="names team 'growth'"):
         load_rules(rules_dir)
+
+
+@pytest.mark.parametrize("channel,reason", [
+    ("{sink: slack}", "a slack channel: channel: Field required"),
+    ("{sink: dingtalk, robot: ''}", "a dingtalk channel: robot: needs `robot:`"),
+    ("{sink: slack, channel: C1, robot: x}", "a slack channel: robot: Extra inputs are not permitted"),
+    ("{sink: pager}", "unknown sink 'pager'; known: console, slack, dingtalk"),
+])
+def test_each_sink_checks_its_own_address_with_the_line(tmp_path, channel, reason):
+    for name in ("catalog.yaml", "policy.yaml"):
+        shutil.copy(ROOT / "rules" / name, tmp_path / name)
+    text = (ROOT / "rules" / "routing.yaml").read_text().replace("oncall:     {sink: console}", f"oncall: {channel}")
+    (tmp_path / "routing.yaml").write_text(text)
+    line = next(i for i, l in enumerate(text.splitlines(), 1) if l.strip().startswith("oncall:"))
+    with pytest.raises(RulesError) as err:
+        load_rules(tmp_path)
+    assert str(err.value).startswith(f"{tmp_path / 'routing.yaml'}:{line}: channels.oncall")
+    assert reason in str(err.value)

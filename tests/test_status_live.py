@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bots.pipeline import ChatRequest, submit
-from bots.sinks.console import conversation_key
+from bots.console.sink import conversation_key
 from core import runtime
 from core.config import Settings
 from core.runtime import Runtime

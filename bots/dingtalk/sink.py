@@ -15,9 +15,10 @@ from bots import grammar, links
 from bots.dingtalk import outbox, render, sign, workapp
 from bots.message import Message
 from bots.pipeline import policy_scope
-from bots.sinks import SinkError
+from bots.sinks.base import SinkError
 from core import runtime
 from core.config import Settings
+from core.runtime import Runtime
 from jobs.queues import enqueue
 from rules import policy
 
@@ -74,9 +75,14 @@ class DingTalkSink:
     """Command replies go straight to the sessionWebhook; robot notifications queue in the outbox."""
 
     name = "dingtalk"
+    edits_in_place = False  # group robots and sessionWebhooks can only send
 
     def __init__(self, redis: Redis, settings: Settings):
         self.redis, self.settings = redis, settings
+
+    @classmethod
+    def from_runtime(cls, rt: Runtime) -> "DingTalkSink":
+        return cls(rt.redis, rt.settings)
 
     def robot_url(self, robot: str) -> str:
         if robot not in self.settings.dingtalk_robots:
@@ -110,10 +116,10 @@ class DingTalkSink:
                     userid=userid, title=message.title, markdown=markdown, links=user_links)
 
     def update(self, target: dict, ref: str, message: Message) -> str:
-        # Robots cannot edit a message; only a changed headline is worth a new one.
-        if message.severity == "info" and message.footer.startswith("this message updates"):
-            return ref
-        return self.post(target, message)
+        return self.post(target, message)  # robots cannot edit: a changed headline is a new message
+
+
+Sink = DingTalkSink
 
 
 def schedule_flush(redis: Redis, robot: str, delay: float | None = None) -> None:

@@ -13,7 +13,7 @@ import json
 import requests
 from redis import Redis
 
-from bots.sinks import SinkError
+from bots.sinks.base import SinkError
 from core.config import Settings
 
 TIMEOUT = 5

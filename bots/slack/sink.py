@@ -6,9 +6,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bots.message import Message
-from bots.sinks import SinkError
+from bots.sinks.base import SinkError
 from bots.slack.render import blocks, fallback_text
 from core.config import Settings
+from core.runtime import Runtime
 
 
 def client(settings: Settings) -> WebClient:
@@ -26,9 +27,14 @@ def _failure(exc: SlackApiError) -> SinkError:
 
 class SlackSink:
     name = "slack"
+    edits_in_place = True  # chat.update
 
     def __init__(self, settings: Settings):
         self.web = client(settings)
+
+    @classmethod
+    def from_runtime(cls, rt: Runtime) -> "SlackSink":
+        return cls(rt.settings)
 
     def post(self, target: dict, message: Message) -> str:
         channel = target["channel"]
@@ -51,3 +57,6 @@ class SlackSink:
         except SlackApiError as exc:
             raise _failure(exc) from None
         return ref
+
+
+Sink = SlackSink

@@ -10,6 +10,7 @@ import uuid
 from redis import Redis
 
 from bots.message import Message
+from core.runtime import Runtime
 from bots.render import to_text
 
 log = logging.getLogger("dockyard.console")
@@ -26,9 +27,14 @@ class ConsoleSink:
     """Writes rendered text to a Redis list per conversation and to the feed stream."""
 
     name = "console"
+    edits_in_place = True  # an update is marked "(updated)" and replaces the earlier text for readers
 
     def __init__(self, redis: Redis):
         self.redis = redis
+
+    @classmethod
+    def from_runtime(cls, rt: Runtime) -> "ConsoleSink":
+        return cls(rt.redis)
 
     def _deliver(self, target: dict, ref: str, message: Message, updated: bool) -> str:
         rendered = to_text(message)
@@ -61,3 +67,6 @@ def wait_replies(redis: Redis, conversation: str, timeout: float) -> list[dict]:
     while (more := redis.lpop(key)) is not None:
         replies.append(json.loads(more))
     return replies
+
+
+Sink = ConsoleSink

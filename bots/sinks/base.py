@@ -1,0 +1,45 @@
+"""The one interface every chat sink implements, and the error it raises. Knows no sink."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from bots.message import Message
+
+if TYPE_CHECKING:  # the runtime loads the rules, whose channels are checked by the sinks' address models
+    from core.runtime import Runtime
+
+
+class SinkError(RuntimeError):
+    """Delivery failed; `retryable` says whether trying again could help."""
+
+    def __init__(self, reason: str, retryable: bool = True):
+        super().__init__(reason)
+        self.retryable = retryable
+
+
+class Address(BaseModel):
+    """Base of each sink's address model: the fields a routing channel gives it (rules/routing.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sink(Protocol):
+    """Deliver messages to one chat platform."""
+
+    name: ClassVar[str]
+    # Can update() change a message already posted? Where it cannot, an intermediate update
+    # (a rollout's progress) is not sent at all, and a changed headline arrives as a new message.
+    edits_in_place: ClassVar[bool]
+
+    @classmethod
+    def from_runtime(cls, rt: "Runtime") -> "Sink":
+        """The sink configured from the process's settings."""
+
+    def post(self, target: dict, message: Message) -> str:
+        """Send a new message; returns a reference that update() accepts."""
+
+    def update(self, target: dict, ref: str, message: Message) -> str:
+        """Replace a message sent earlier (or send a new one where the platform can't edit)."""
