@@ -35,7 +35,7 @@ def _seconds(text: str) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     """Send one command through the pipeline as a console user; print every reply until its job ends."""
     from bots.pipeline import ChatRequest, submit  # heavy: the job table loads deploy/
-    from bots.render import to_text
+    from bots.plaintext import to_text
     from bots.console.sink import wait_replies
 
     rt = runtime.get()
@@ -86,7 +86,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_watcher(args: argparse.Namespace) -> int:
     """Watch the cluster for sick services (only the leader of several replicas acts)."""
-    from handlers.kube import Watcher  # heavy: the Kubernetes client
+    from watcher.loop import Watcher  # heavy: the Kubernetes client
 
     rt = runtime.get()
     logs.setup(rt.settings.log_level, "watcher")

@@ -1,9 +1,9 @@
-"""Alertmanager webhook payload (version 4) → our AlertGroup → one chat message. Pure."""
+"""An alert group (parsed from Alertmanager's webhook by handlers/alerts.py) → one chat message. Pure."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from bots import commands, grammar
 from bots.message import Button, Message, web_url
@@ -43,43 +43,13 @@ class AlertGroup:
         """Labels for routing: what every alert shares, and the grouping labels."""
         return {**self.common_labels, **self.group_labels}
 
+    def to_dict(self) -> dict:
+        """Plain data for the notify job."""
+        return asdict(self)
 
-def _labels(value: object, where: str) -> dict[str, str]:
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
-        raise ValueError(f"{where} must be an object of strings")
-    return value
-
-
-def parse(payload: object) -> AlertGroup:
-    """The webhook body as an AlertGroup; ValueError names the first thing that is wrong."""
-    if not isinstance(payload, dict):
-        raise ValueError("body is not a JSON object")
-    if str(payload.get("version")) != "4":
-        raise ValueError(f"version {payload.get('version')!r} is not 4")
-    for key in ("groupKey", "status", "receiver"):
-        if not isinstance(payload.get(key), str) or not payload[key]:
-            raise ValueError(f"missing field {key}")
-    if payload["status"] not in ("firing", "resolved"):
-        raise ValueError(f"status {payload['status']!r} is neither firing nor resolved")
-    raw_alerts = payload.get("alerts")
-    if not isinstance(raw_alerts, list) or not raw_alerts:
-        raise ValueError("alerts must be a non-empty list")
-    alerts = []
-    for index, raw in enumerate(raw_alerts):
-        if not isinstance(raw, dict) or raw.get("status") not in ("firing", "resolved"):
-            raise ValueError(f"alerts[{index}] needs a status of firing or resolved")
-        alerts.append(Alert(status=raw["status"], labels=_labels(raw.get("labels", {}), f"alerts[{index}].labels"),
-                            annotations=_labels(raw.get("annotations", {}), f"alerts[{index}].annotations"),
-                            starts_at=str(raw.get("startsAt", "")), ends_at=str(raw.get("endsAt", "")),
-                            generator_url=str(raw.get("generatorURL", "")), fingerprint=str(raw.get("fingerprint", ""))))
-    truncated = payload.get("truncatedAlerts", 0)
-    if not isinstance(truncated, int) or truncated < 0:
-        raise ValueError("truncatedAlerts must be a whole number")
-    return AlertGroup(group_key=payload["groupKey"], status=payload["status"], receiver=payload["receiver"],
-                      group_labels=_labels(payload.get("groupLabels", {}), "groupLabels"),
-                      common_labels=_labels(payload.get("commonLabels", {}), "commonLabels"),
-                      common_annotations=_labels(payload.get("commonAnnotations", {}), "commonAnnotations"),
-                      external_url=str(payload.get("externalURL", "")), truncated=truncated, alerts=tuple(alerts))
+    @staticmethod
+    def from_dict(data: dict) -> "AlertGroup":
+        return AlertGroup(**{**data, "alerts": tuple(Alert(**alert) for alert in data["alerts"])})
 
 
 def _where(labels: dict[str, str]) -> str:

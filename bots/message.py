@@ -14,7 +14,7 @@ class Button:
     """An action offered with a message (Slack button, DingTalk card link, console hint)."""
 
     label: str
-    action: str  # e.g. "rollback", "approve", "silence"
+    kind: str  # what it does, for styling: "rollback", "approve", "silence"
     value: str = ""  # the chat command the button stands for, e.g. "/deploy web promote"
     url: str | None = None
 

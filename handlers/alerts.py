@@ -1,4 +1,5 @@
-"""POST /webhooks/alertmanager: Alertmanager's webhook (version 4), authenticated, queued in milliseconds."""
+"""POST /webhooks/alertmanager: Alertmanager's webhook (version 4), authenticated, parsed into an
+AlertGroup here at the edge, queued in milliseconds."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
-from bots.alert_messages import parse
+from bots.alert_messages import Alert, AlertGroup
 from core import audit, logs
 from core.runtime import Runtime
 from handlers.auth import refuse_unless
@@ -31,6 +32,44 @@ def _credential(header: str) -> str:
     return ""
 
 
+def _labels(value: object, where: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError(f"{where} must be an object of strings")
+    return value
+
+
+def parse(payload: object) -> AlertGroup:
+    """The webhook body as an AlertGroup; ValueError names the first thing that is wrong."""
+    if not isinstance(payload, dict):
+        raise ValueError("body is not a JSON object")
+    if str(payload.get("version")) != "4":
+        raise ValueError(f"version {payload.get('version')!r} is not 4")
+    for key in ("groupKey", "status", "receiver"):
+        if not isinstance(payload.get(key), str) or not payload[key]:
+            raise ValueError(f"missing field {key}")
+    if payload["status"] not in ("firing", "resolved"):
+        raise ValueError(f"status {payload['status']!r} is neither firing nor resolved")
+    raw_alerts = payload.get("alerts")
+    if not isinstance(raw_alerts, list) or not raw_alerts:
+        raise ValueError("alerts must be a non-empty list")
+    alerts = []
+    for index, raw in enumerate(raw_alerts):
+        if not isinstance(raw, dict) or raw.get("status") not in ("firing", "resolved"):
+            raise ValueError(f"alerts[{index}] needs a status of firing or resolved")
+        alerts.append(Alert(status=raw["status"], labels=_labels(raw.get("labels", {}), f"alerts[{index}].labels"),
+                            annotations=_labels(raw.get("annotations", {}), f"alerts[{index}].annotations"),
+                            starts_at=str(raw.get("startsAt", "")), ends_at=str(raw.get("endsAt", "")),
+                            generator_url=str(raw.get("generatorURL", "")), fingerprint=str(raw.get("fingerprint", ""))))
+    truncated = payload.get("truncatedAlerts", 0)
+    if not isinstance(truncated, int) or truncated < 0:
+        raise ValueError("truncatedAlerts must be a whole number")
+    return AlertGroup(group_key=payload["groupKey"], status=payload["status"], receiver=payload["receiver"],
+                      group_labels=_labels(payload.get("groupLabels", {}), "groupLabels"),
+                      common_labels=_labels(payload.get("commonLabels", {}), "commonLabels"),
+                      common_annotations=_labels(payload.get("commonAnnotations", {}), "commonAnnotations"),
+                      external_url=str(payload.get("externalURL", "")), truncated=truncated, alerts=tuple(alerts))
+
+
 @bp.post("/webhooks/alertmanager")
 def webhook():
     """One notification of one alert group."""
@@ -45,7 +84,7 @@ def webhook():
         group = parse(payload)
     except ValueError as exc:
         return jsonify(error=f"malformed Alertmanager payload: {exc}"), 400
-    job = enqueue(rt.redis, rt.settings, "notify", "jobs.alerts.notify", "alert", payload=payload)
+    job = enqueue(rt.redis, rt.settings, "notify", "jobs.alerts.notify", "alert", group=group.to_dict())
     audit.record(rt.redis, audit.Entry("alertmanager", "alertmanager", f"{group.status} {group.group_key}"[:200],
                                        group.common_labels.get("alertname", ""), "accepted", logs.request_id.get()))
     return jsonify(queued=job.id, alerts=len(group.alerts)), 202

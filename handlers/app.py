@@ -8,10 +8,12 @@ import time
 from flask import Flask, abort, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from bots.dingtalk import callback as dingtalk
+from bots.slack import blueprint as slack
 from core import logs, metrics, runtime
 from core.config import Settings
 from core.runtime import Runtime
-from handlers import limits
+from handlers import alerts, gitlab, limits, links, probes
 from handlers.limits import MAX_BODY
 
 # Metric labels come from fixed sets: any client can send any method, and each new label value would be
@@ -30,17 +32,10 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
     app.extensions["dockyard"] = rt
     app.wsgi_app = limits.BoundedBody(app.wsgi_app)  # type: ignore[method-assign]
 
-    from bots.dingtalk import callback as dingtalk
-    from bots.slack import blueprint as slack
-    from handlers import actions, alerts, gitlab, health
-
-    app.register_blueprint(health.bp)
-    app.register_blueprint(alerts.bp)
-    app.register_blueprint(gitlab.bp)
-    app.register_blueprint(actions.bp)
-    app.register_blueprint(slack.bp)
-    app.register_blueprint(dingtalk.bp)
+    for blueprint in (probes.bp, alerts.bp, gitlab.bp, links.bp, slack.bp, dingtalk.bp):
+        app.register_blueprint(blueprint)
     if rt.settings.slack_signing_secret and rt.settings.slack_bot_token:
+        # Only a process with Slack configured loads bolt (and its Web API client).
         from slack_bolt.adapter.flask import SlackRequestHandler
 
         from bots.slack.app import build

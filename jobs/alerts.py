@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from bots.alert_messages import parse, render
+from bots.alert_messages import AlertGroup, render
 from core import runtime
 from jobs import held
 from jobs.notify import show
@@ -14,16 +14,16 @@ from rules import routing
 REF_TTL = 7 * 86400
 
 
-def notify(payload: dict) -> list[str]:
+def notify(group: dict) -> list[str]:
     """RQ job: post the group's message, or update the one posted for the same groupKey."""
     rt = runtime.get()
-    group = parse(payload)
-    message = render(group)
-    key = f"dockyard:alertgroup:{hashlib.sha1(group.group_key.encode()).hexdigest()}"
+    alerts = AlertGroup.from_dict(group)
+    message = render(alerts)
+    key = f"dockyard:alertgroup:{hashlib.sha1(alerts.group_key.encode()).hexdigest()}"
     refs = []
     # Two notifications of one group must not both post: serialise per group.
     with rt.redis.lock(f"{key}:lock", timeout=60, blocking_timeout=30):
-        targets, quiet = routing.split_quiet(rt.rules, group.labels)
+        targets, quiet = routing.split_quiet(rt.rules, alerts.labels)
         for name in quiet:
             held.hold(name, message)
         for target in targets:

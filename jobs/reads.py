@@ -15,7 +15,7 @@ from core.errors import PermanentError
 from deploy import api_errors, fetching, render
 from deploy.kube import Kube, connect
 from deploy.render import Target
-from jobs import health
+from jobs import incidents
 
 NO_CLUSTER = "no cluster configured: set KUBECONFIG (make run starts a local cluster)"
 LOG_LINES_PER_POD = 50
@@ -86,7 +86,7 @@ def logs(cmd: c.Logs, who: str = "", reply_to: dict | None = None) -> Message:
 
 
 def events(cmd: c.Events, who: str = "", reply_to: dict | None = None) -> Message:
-    kept = health.recent_events(cmd.service, cmd.since_seconds, limit=200)
+    kept = incidents.recent_events(cmd.service, cmd.since_seconds, limit=200)
     return replies.events_message(cmd.service, cmd.since_seconds, kept)
 
 

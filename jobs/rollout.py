@@ -20,7 +20,7 @@ from bots.message import Message
 from core import runtime
 from core.errors import PermanentError
 from deploy import api_errors, applying, fetching, render
-from deploy import rollout as steps
+from deploy import tracks
 from deploy.kube import Kube, connect
 from deploy.render import Target
 from deploy.routers import RouterError, Split, router_for
@@ -88,20 +88,20 @@ def _rolling(kube: Kube, target: Target, image: str, who: str, reply_to: dict, w
     progress = Progress(reply_to, _job_id())
     started = time.monotonic()
     before = fetching.history(kube, target.namespace, target.name)
-    steps.apply_track(kube, target, image, steps.Change(who, cause, _now()))
-    steps.apply_split(kube, target, router_for(target.service.router), steps.live_split(kube, target))
+    tracks.apply_track(kube, target, image, tracks.Change(who, cause, _now()))
+    tracks.apply_split(kube, target, router_for(target.service.router), tracks.live_split(kube, target))
     try:
-        summary = steps.wait_rollout(kube, target, "stable",
+        summary = tracks.wait_rollout(kube, target, "stable",
                                      lambda s: progress.show(say.progress(target.name, target.env_name, what, s)))
-    except steps.RolloutFailed as failure:
+    except tracks.RolloutFailed as failure:
         previous = [r for r in before if r.image != image]
         if not previous:
             _finish(reply_to, say.failed(target.name, target.env_name, what, failure.reason, failure.details,
                                          "there is no earlier revision to go back to"))
             return
         back = previous[-1]
-        steps.apply_track(kube, target, back.image,
-                          steps.Change(who, f"automatic rollback to revision {back.number}: {failure.reason}", _now()))
+        tracks.apply_track(kube, target, back.image,
+                          tracks.Change(who, f"automatic rollback to revision {back.number}: {failure.reason}", _now()))
         _finish(reply_to, say.rolled_back(target.name, target.env_name, what, failure.reason, failure.details,
                                           f"revision {back.number} ({back.image})"))
         return
@@ -112,7 +112,7 @@ def _rolling(kube: Kube, target: Target, image: str, who: str, reply_to: dict, w
 
 def _canary(kube: Kube, target: Target, image: str | None, weight: int, who: str, reply_to: dict) -> None:
     router = router_for(target.service.router)
-    split = steps.live_split(kube, target)
+    split = tracks.live_split(kube, target)
     canary = fetching.read_deployment(kube, target.namespace, render.workload_name(target.name, "canary"))
     current_image = fetching.image_of(canary) if canary else None
     image = image or current_image
@@ -122,23 +122,23 @@ def _canary(kube: Kube, target: Target, image: str | None, weight: int, who: str
     new = Split(weight=weight, preview=split.preview)
     router.check(new)
     started = time.monotonic()
-    stable = steps.stable_replicas(kube, target)
-    change = steps.Change(who, f"{who}: canary {weight}% of {render.version_of(image)}", _now())
-    steps.apply_track(kube, target, image, change, track="canary",
-                      replicas=steps.track_replicas(router, stable, weight),
-                      annotations={steps.WEIGHT: str(weight)})
+    stable = tracks.stable_replicas(kube, target)
+    change = tracks.Change(who, f"{who}: canary {weight}% of {render.version_of(image)}", _now())
+    tracks.apply_track(kube, target, image, change, track="canary",
+                      replicas=tracks.track_replicas(router, stable, weight),
+                      annotations={tracks.WEIGHT: str(weight)})
     what = f"canary {weight}% of {render.version_of(image)}"
     if image != current_image:  # new pods must be ready before they get traffic
         progress = Progress(reply_to, _job_id())
         try:
-            steps.wait_rollout(kube, target, "canary",
+            tracks.wait_rollout(kube, target, "canary",
                                lambda s: progress.show(say.progress(target.name, target.env_name, what, s)))
-        except steps.RolloutFailed as failure:
-            steps.remove_track(kube, target, "canary")
-            steps.apply_split(kube, target, router, Split(weight=0, preview=split.preview))
+        except tracks.RolloutFailed as failure:
+            tracks.remove_track(kube, target, "canary")
+            tracks.apply_split(kube, target, router, Split(weight=0, preview=split.preview))
             raise _Aborted(say.failed(target.name, target.env_name, what, failure.reason, failure.details,
                                       "the canary was removed; stable is untouched")) from None
-    steps.apply_split(kube, target, router, new)
+    tracks.apply_split(kube, target, router, new)
     _finish(reply_to, say.canary_live(target.name, target.env_name, image, router.describe(new, stable),
                                       time.monotonic() - started))
 
@@ -151,16 +151,16 @@ def _preview(kube: Kube, target: Target, image: str | None, who: str, reply_to: 
     router = router_for(target.service.router)
     if image is None:
         raise PermanentError(f"say which image to preview: /deploy {target.name} <tag> preview")
-    split = Split(weight=steps.live_split(kube, target).weight, preview=True)
+    split = Split(weight=tracks.live_split(kube, target).weight, preview=True)
     router.check(split)
     started = time.monotonic()
     what = f"preview of {render.version_of(image)}"
-    steps.apply_track(kube, target, image, steps.Change(who, f"{who}: {what}", _now()), track="preview",
+    tracks.apply_track(kube, target, image, tracks.Change(who, f"{who}: {what}", _now()), track="preview",
                       replicas=1)
     progress = Progress(reply_to, _job_id())
-    steps.wait_rollout(kube, target, "preview",
+    tracks.wait_rollout(kube, target, "preview",
                        lambda s: progress.show(say.progress(target.name, target.env_name, what, s)))
-    steps.apply_split(kube, target, router, split)
+    tracks.apply_split(kube, target, router, split)
     _finish(reply_to, say.done(target.name, target.env_name, what, {"ready": 1, "desired": 1},
                                time.monotonic() - started, (router.describe(split, 0),)))
 
@@ -219,7 +219,7 @@ def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None
     redis = runtime.get().redis
     holder = locks.holder(redis, service, env)
     with _cluster_errors():
-        split = steps.live_split(kube, target)
+        split = tracks.live_split(kube, target)
         if not split.weight and not split.preview:
             raise PermanentError(f"{service} ({env}) has no live canary or preview to {step}")
         started = time.monotonic()
@@ -228,12 +228,12 @@ def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None
             dep = fetching.read_deployment(kube, target.namespace, render.workload_name(service, track))
             image = fetching.image_of(dep)
             what = f"promote {track} {render.version_of(image)} to stable"
-            steps.apply_track(kube, target, image, steps.Change(who, f"{who}: {what}", _now()))
+            tracks.apply_track(kube, target, image, tracks.Change(who, f"{who}: {what}", _now()))
             progress = Progress(reply_to, _job_id())
             try:
-                summary = steps.wait_rollout(kube, target, "stable", lambda s: progress.show(
+                summary = tracks.wait_rollout(kube, target, "stable", lambda s: progress.show(
                     say.progress(service, env, what, s)))
-            except steps.RolloutFailed as failure:
+            except tracks.RolloutFailed as failure:
                 _finish(reply_to, say.failed(service, env, what, failure.reason, failure.details,
                                              f"the {track} still takes its traffic; /deploy {service} abort "
                                              f"removes it"))
@@ -243,10 +243,10 @@ def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None
                 images.mark_ran_in_test(redis, service, render.version_of(image))
         else:
             what, summary, remaining = "abort", None, Split()
-        steps.apply_split(kube, target, router, remaining)
+        tracks.apply_split(kube, target, router, remaining)
         for track in ("canary", "preview"):
             if (track == "canary" or not remaining.preview):
-                steps.remove_track(kube, target, track)
+                tracks.remove_track(kube, target, track)
     if holder and not remaining.preview:
         locks.release(redis, service, env, holder.rollout)
     if step == "promote":
@@ -281,11 +281,11 @@ def rollback(service: str, env: str, revision: int | None, who: str, reply_to: d
         with _cluster_errors():
             progress = Progress(reply_to, _job_id())
             started = time.monotonic()
-            steps.apply_track(kube, target, chosen.image, steps.Change(who, f"{who}: {what}", _now()))
+            tracks.apply_track(kube, target, chosen.image, tracks.Change(who, f"{who}: {what}", _now()))
             try:
-                summary = steps.wait_rollout(kube, target, "stable",
+                summary = tracks.wait_rollout(kube, target, "stable",
                                              lambda s: progress.show(say.progress(service, env, what, s)))
-            except steps.RolloutFailed as failure:
+            except tracks.RolloutFailed as failure:
                 _finish(reply_to, say.failed(service, env, what, failure.reason, failure.details,
                                              "check /status and /events"))
                 return
@@ -300,14 +300,14 @@ def scale(service: str, env: str, replicas: int, who: str, reply_to: dict) -> No
     with _cluster_errors():
         if fetching.read_deployment(kube, target.namespace, service) is None:
             raise PermanentError(f"{service} ({env}) is not deployed yet")
-        if steps.hpa_exists(kube, target):
+        if tracks.hpa_exists(kube, target):
             raise PermanentError(f"{service} ({env}) is autoscaled: change the range with /autoscale instead")
-        before = steps.stable_replicas(kube, target)
+        before = tracks.stable_replicas(kube, target)
         kube.apps.patch_namespaced_deployment_scale(service, target.namespace, {"spec": {"replicas": replicas}})
         progress = Progress(reply_to, _job_id())
         what = f"scale {before} → {replicas}"
         started = time.monotonic()
-        summary = steps.wait_rollout(kube, target, "stable",
+        summary = tracks.wait_rollout(kube, target, "stable",
                                      lambda s: progress.show(say.progress(service, env, what, s)))
     _finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))
 
@@ -338,7 +338,7 @@ def restart(service: str, env: str, who: str, reply_to: dict) -> None:
             kube.apps.patch_namespaced_deployment(service, target.namespace, patch)
         progress = Progress(reply_to, _job_id())
         started = time.monotonic()
-        summary = steps.wait_rollout(kube, target, "stable",
+        summary = tracks.wait_rollout(kube, target, "stable",
                                      lambda s: progress.show(say.progress(service, env, "restart", s)))
     _finish(reply_to, say.done(service, env, "restart", summary, time.monotonic() - started))
 

@@ -52,9 +52,9 @@ def create(matcher: str, duration_seconds: int, comment: str | None, who: str, r
     now = datetime.now(timezone.utc)
     ends = now + timedelta(seconds=duration_seconds)
     if matcher in runtime.get().rules.catalog.services:  # a catalog service: Dockyard's own health messages
-        from jobs import health
+        from jobs import incidents
 
-        health.mute(matcher, duration_seconds)
+        incidents.mute(matcher, duration_seconds)
         deliver(reply_to, Message(title=f"health messages for {matcher} held until "
                                         f"{ends.strftime('%Y-%m-%d %H:%M UTC')}", severity="success",
                                   lines=("incidents are still counted; the message catches up when the hold ends",)))

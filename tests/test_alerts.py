@@ -15,10 +15,11 @@ import pytest
 import requests
 from pydantic import SecretStr
 
-from bots.alert_messages import parse, render
-from bots.dingtalk import render as dingtalk_render
+from bots.alert_messages import render
+from handlers.alerts import parse
+from bots.dingtalk import markdown as dingtalk_markdown
 from bots.message import Message
-from bots.slack.render import blocks
+from bots.slack.blocks import blocks
 from core import runtime
 from core.config import Settings
 from core.runtime import Runtime
@@ -139,7 +140,7 @@ def test_thousand_alert_group_is_one_message_within_platform_limits(live, am):
     assert "and 980 more (900 truncated by Alertmanager)" in message["text"]  # max_alerts: 100 in its config
     model = Message.from_dict(message["message"])
     assert len(blocks(model)) <= 50
-    assert len(json.dumps(dingtalk_render.payload(model), ensure_ascii=False).encode()) <= 20_000
+    assert len(json.dumps(dingtalk_markdown.payload(model), ensure_ascii=False).encode()) <= 20_000
 
 
 def test_wrong_credentials_and_bad_payloads_are_refused(web):

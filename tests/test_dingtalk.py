@@ -8,7 +8,7 @@ import pytest
 from pydantic import SecretStr
 from rq import Queue
 
-from bots.dingtalk import outbox, render, sign
+from bots.dingtalk import markdown, outbox, sign
 from bots.dingtalk.callback import command_text
 from bots.dingtalk.sink import DingTalkSink
 from bots.message import Message
@@ -139,16 +139,16 @@ def test_digest_planning_packs_within_the_byte_limit():
     batches = outbox.plan(messages, slots=20)
     assert len(batches) <= 20 and sum(len(b) for b in batches) == 200
     for batch in batches:
-        payload = render.payload(outbox.digest(batch) if len(batch) > 1 else batch[0])
-        assert len(__import__("json").dumps(payload, ensure_ascii=False).encode()) <= render.MAX_BYTES
+        payload = markdown.payload(outbox.digest(batch) if len(batch) > 1 else batch[0])
+        assert len(__import__("json").dumps(payload, ensure_ascii=False).encode()) <= markdown.MAX_BYTES
     assert outbox.plan(messages[:5], slots=20) == [[m] for m in messages[:5]]  # no burst: one each
 
 
 def test_oversized_messages_are_cut_to_20000_bytes():
     huge = Message(title="logs", lines=tuple("日志行 " * 40 for _ in range(2000)))
-    payload = render.payload(huge)
+    payload = markdown.payload(huge)
     size = len(__import__("json").dumps(payload, ensure_ascii=False).encode())
-    assert size <= render.MAX_BYTES and "more lines" in payload["markdown"]["text"]
+    assert size <= markdown.MAX_BYTES and "more lines" in payload["markdown"]["text"]
 
 
 from tests.every_command import EVERY_COMMAND  # noqa: E402

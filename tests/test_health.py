@@ -10,7 +10,7 @@ import pytest
 from core import runtime
 from deploy import fetching
 from deploy.kube import connect
-from handlers.kube import Watcher
+from watcher.loop import Watcher
 from jobs.queues import QUEUES
 from jobs.worker import DockyardSimpleWorker
 from tests.rollout_fixtures import Chat, feed, live_runtime, write_rules
@@ -160,17 +160,17 @@ def test_watcher_recovers_when_the_apiserver_restarts(world):
 
 
 def test_a_storm_of_a_thousand_findings_gives_a_handful_of_messages(rt, work):
-    from bots.findings import Finding
+    from watcher.detect import Finding
     from jobs.queues import enqueue
 
     for i in range(1000):
         reason = ("OOMKilled", "CrashLoopBackOff", "ProbeFailed")[i % 3]
         finding = Finding(service="web", env="test", reason=reason, key=f"storm-{i}", pod=f"web-{i % 7}",
                           severity="critical")
-        enqueue(rt.redis, rt.settings, "notify", "jobs.health.record", "health", finding=finding.to_dict())
+        enqueue(rt.redis, rt.settings, "notify", "jobs.incidents.record", "health", finding=finding.to_dict())
     work()
-    from jobs import health
-    health.sweep(quiet_seconds=3600)  # flush the throttled edits
+    from jobs import incidents
+    incidents.sweep(quiet_seconds=3600)  # flush the throttled edits
     messages = [m for m in feed(rt) if m["text"].splitlines()[0].startswith("✖ web (test):")]
     assert len({m["ref"] for m in messages}) == 3  # one per (service, env, reason)
     assert len(messages) < 100  # edits are throttled (one per incident every 2 s), not one per event
@@ -179,19 +179,19 @@ def test_a_storm_of_a_thousand_findings_gives_a_handful_of_messages(rt, work):
 
 
 def test_silence_holds_a_services_health_messages_and_they_catch_up(rt, work):
-    from bots.findings import Finding
-    from jobs import health
+    from watcher.detect import Finding
+    from jobs import incidents
     from jobs.queues import enqueue
     from tests.rollout_fixtures import Chat
 
     [reply] = Chat(rt)("dave", "/silence web 1h")
     assert reply["text"].startswith("✔ health messages for web held until ")
-    enqueue(rt.redis, rt.settings, "notify", "jobs.health.record", "health",
+    enqueue(rt.redis, rt.settings, "notify", "jobs.incidents.record", "health",
             finding=Finding(service="web", env="test", reason="OOMKilled", key="muted-1", pod="web-1").to_dict())
     work()
     assert not [m for m in feed(rt) if "web (test): OOMKilled" in m["text"]]  # held
     rt.redis.delete("dockyard:mute:web")  # the hour is over
-    health.sweep(quiet_seconds=3600)
+    incidents.sweep(quiet_seconds=3600)
     [caught_up] = [m for m in feed(rt) if "web (test): OOMKilled" in m["text"]]
     assert "[Silence 1h]" in caught_up["text"] and "[Rollback]" in caught_up["text"]
 
@@ -202,7 +202,7 @@ def test_quiet_hours_hold_all_but_critical_and_deliver_a_digest_after(rt, work, 
 
     import yaml
 
-    from bots.findings import Finding
+    from watcher.detect import Finding
     from core.runtime import Runtime
     from jobs import held
     from jobs.queues import enqueue
@@ -222,7 +222,7 @@ def test_quiet_hours_hold_all_but_critical_and_deliver_a_digest_after(rt, work, 
     (tmp_path / "routing.yaml").write_text(yaml.safe_dump(routing_yaml))
     quiet_rt = runtime.install(Runtime(settings=rt.settings, rules=load_rules(tmp_path)))
     for reason, severity in (("ImagePullBackOff", "warning"), ("OOMKilled", "critical")):
-        enqueue(quiet_rt.redis, quiet_rt.settings, "notify", "jobs.health.record", "health", finding=Finding(
+        enqueue(quiet_rt.redis, quiet_rt.settings, "notify", "jobs.incidents.record", "health", finding=Finding(
             service="web", env="test", reason=reason, key=f"quiet-{reason}", severity=severity).to_dict())
     work()
     posted = [m["text"].splitlines()[0] for m in feed(quiet_rt)]

@@ -17,12 +17,13 @@ import requests
 from pydantic import SecretStr
 
 from bots import commands, grammar
-from bots.alert_messages import parse, render
-from bots.dingtalk import render as dingtalk
+from bots.alert_messages import render
+from handlers.alerts import parse
+from bots.dingtalk import markdown as dingtalk
 from bots.message import Button, Message
 from bots.pipeline import ChatRequest, submit
-from bots.render import to_text
-from bots.slack.render import blocks, fallback_text
+from bots.plaintext import to_text
+from bots.slack.blocks import blocks, fallback_text
 from core import runtime
 from core.config import Settings
 from core.runtime import Runtime
@@ -68,7 +69,7 @@ def dingtalk_text(body: dict) -> str:
 
 def silence_command(message: Message) -> commands.Command | None:
     """What pressing the message's Silence button would run, read by the one grammar."""
-    [button] = [b for b in message.buttons if b.action == "silence"] or [None]
+    [button] = [b for b in message.buttons if b.kind == "silence"] or [None]
     return grammar.parse(button.value) if button else None
 
 
@@ -176,7 +177,7 @@ def test_pressing_silence_on_an_alert_named_web_30d_silences_that_alert_for_an_h
         "startsAt": (now - timedelta(minutes=5)).isoformat()}]).status_code == 200
     wait_until(lambda: received, 20, "Alertmanager's webhook")
     message = render(parse(received[0]))
-    [button] = [b for b in message.buttons if b.action == "silence"]
+    [button] = [b for b in message.buttons if b.kind == "silence"]
 
     settings = Settings(**{**rt.settings.model_dump(), "alertmanager_url": am.url,
                            "alertmanager_webhook_token": SecretStr("unused")})

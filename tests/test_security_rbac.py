@@ -25,7 +25,7 @@ from core.runtime import Runtime
 from deploy.kube import connect
 from deploy.local.gitlab_standin import GitLabAPI
 from deploy.manifests import rbac
-from handlers.kube import Watcher
+from watcher.loop import Watcher
 from rules import load_rules
 from tests.rollout_fixtures import Chat, write_rules
 from deploy.local.services import wait_until

@@ -163,7 +163,7 @@ def test_rollout_progress_edits_one_slack_message(rt, slack_api, cluster, tmp_pa
 
 def test_block_kit_stays_within_slacks_limits():
     from bots.message import Button, Message
-    from bots.slack.render import blocks
+    from bots.slack.blocks import blocks
 
     huge = Message(title="t" * 5000, fields=tuple((f"k{i}", "v" * 3000) for i in range(30)),
                    lines=tuple("line " * 200 for _ in range(400)),

@@ -11,7 +11,7 @@ from redis import Redis
 
 from bots.message import Message
 from core.runtime import Runtime
-from bots.render import to_text
+from bots.plaintext import to_text
 
 log = logging.getLogger("dockyard.console")
 FEED = "dockyard:console:feed"  # every console message, for `./dockyard chat --follow` and tests

@@ -13,7 +13,7 @@ import re
 
 from flask import Blueprint, current_app, jsonify, request
 
-from bots.dingtalk import render, sign
+from bots.dingtalk import markdown, sign
 from bots.dingtalk.sink import reply_refused
 from bots.pipeline import ChatRequest, submit
 from core.once import first_time
@@ -66,4 +66,4 @@ def callback():
                                       "staff": body["senderStaffId"]}))
     if outcome.accepted:
         return jsonify(msgtype="empty")  # the job answers through the sessionWebhook
-    return jsonify(render.payload(outcome.message))  # refusals answer in the callback's own response
+    return jsonify(markdown.payload(outcome.message))  # refusals answer in the callback's own response

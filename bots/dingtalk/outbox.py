@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from redis import Redis
 
-from bots.dingtalk import render
+from bots.dingtalk import markdown
 from bots.message import Message
-from bots.render import ICONS
+from bots.plaintext import ICONS
 
 PER_MINUTE = 20
 WINDOW = 60.0
@@ -46,7 +46,7 @@ def digest(messages: list[Message]) -> Message:
                    lines=tuple(digest_line(m) for m in messages), footer="merged to stay within DingTalk's quota")
 
 
-def plan(messages: list[Message], slots: int, max_bytes: int = render.MAX_BYTES) -> list[list[Message]]:
+def plan(messages: list[Message], slots: int, max_bytes: int = markdown.MAX_BYTES) -> list[list[Message]]:
     """Group waiting messages into at most `slots` sends: alone while they fit, else packed digests."""
     if slots <= 0 or not messages:
         return []
@@ -55,7 +55,7 @@ def plan(messages: list[Message], slots: int, max_bytes: int = render.MAX_BYTES)
     batches: list[list[Message]] = [[]]
     for message in messages:
         trial = batches[-1] + [message]
-        if batches[-1] and len(json.dumps(render.payload(digest(trial)), ensure_ascii=False).encode()) > max_bytes - 500:
+        if batches[-1] and len(json.dumps(markdown.payload(digest(trial)), ensure_ascii=False).encode()) > max_bytes - 500:
             if len(batches) == slots:
                 break
             batches.append([message])
@@ -87,7 +87,7 @@ def flush(redis: Redis, robot: str, send: Callable[[dict], dict], now: Callable[
     sent = events = 0
     retry_after: float | None = None
     for batch in plan(pending, slots):
-        payload = render.payload(batch[0] if len(batch) == 1 else digest(batch))
+        payload = markdown.payload(batch[0] if len(batch) == 1 else digest(batch))
         answer = send(payload)
         if answer.get("errcode", 0) == TOO_FAST:
             retry_after = BACKOFF_SECONDS

@@ -12,7 +12,7 @@ import requests
 from redis import Redis
 
 from bots import grammar, links
-from bots.dingtalk import outbox, render, sign, workapp
+from bots.dingtalk import markdown, outbox, sign, workapp
 from bots.message import Message
 from bots.pipeline import policy_scope
 from bots.sinks.base import SinkError
@@ -53,7 +53,7 @@ def reply_refused(url: str, allowed_origins: tuple[str, ...]) -> str | None:
 
 def post_json(url: str, payload: dict) -> dict:
     """POST a robot payload; DingTalk answers 200 with {errcode, errmsg}."""
-    # Sent as UTF-8 exactly as render.payload measured it (requests' json= would \u-escape and grow it).
+    # Sent as UTF-8 exactly as markdown.payload measured it (requests' json= would \u-escape and grow it).
     body = json.dumps(payload, ensure_ascii=False).encode()
     try:
         # Never follow a redirect: a reply must land on the host that was checked.
@@ -96,7 +96,7 @@ class DingTalkSink:
             problem = reply_refused(target["session_webhook"], self.settings.dingtalk_reply_origins)
             if problem:
                 raise SinkError(f"reply not sent: the sessionWebhook {problem}", retryable=False)
-            answer = post_json(target["session_webhook"], render.payload(message))
+            answer = post_json(target["session_webhook"], markdown.payload(message))
             if answer.get("errcode", 0) != 0:
                 raise SinkError(f"DingTalk refused the reply: {answer.get('errcode')} {answer.get('errmsg')}")
             return uuid.uuid4().hex[:12]
@@ -109,7 +109,7 @@ class DingTalkSink:
 
     def send_personal_links(self, message: Message, target: dict) -> None:
         """Each person allowed to act gets their own links in a work notification, as a job of its own."""
-        text = render.payload(replace(message, buttons=()))
+        text = markdown.payload(replace(message, buttons=()))
         markdown = (text.get("markdown") or text.get("actionCard") or {}).get("text", "")
         for name, (userid, user_links) in personal_links(message, target).items():
             enqueue(self.redis, self.settings, "notify", "jobs.dingtalk.notify_person", "dingtalk-personal",

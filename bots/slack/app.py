@@ -8,7 +8,7 @@ import re
 from slack_bolt import App
 
 from bots.pipeline import ChatRequest, submit
-from bots.slack.render import blocks, fallback_text
+from bots.slack.blocks import blocks, fallback_text
 from bots.slack.sink import client
 from core.runtime import Runtime
 

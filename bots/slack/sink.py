@@ -7,7 +7,7 @@ from slack_sdk.errors import SlackApiError
 
 from bots.message import Message
 from bots.sinks.base import SinkError
-from bots.slack.render import blocks, fallback_text
+from bots.slack.blocks import blocks, fallback_text
 from core.config import Settings
 from core.runtime import Runtime
 

@@ -9,7 +9,7 @@ from redis.exceptions import RedisError
 
 from core.metrics import RedisCollector
 
-bp = Blueprint("health", __name__)
+bp = Blueprint("probes", __name__)
 
 
 @bp.get("/healthz")

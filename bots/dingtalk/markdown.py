@@ -12,7 +12,7 @@ import json
 import re
 
 from bots.message import Message, web_url
-from bots.render import ICONS
+from bots.plaintext import ICONS
 
 MAX_BYTES = 20_000  # DingTalk refuses robot messages above this
 TITLE = 64

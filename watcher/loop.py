@@ -21,10 +21,10 @@ from kubernetes import watch
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from bots import findings
+from watcher import detect
 from core.runtime import Runtime
 from deploy.kube import connect
-from jobs import health
+from jobs import incidents
 from jobs.queues import enqueue
 
 log = logging.getLogger("dockyard.watcher")
@@ -77,15 +77,15 @@ class Watcher:
         matches = [(s, e) for s, e in candidates if name == s or name.startswith(f"{s}-")]
         return max(matches, key=lambda se: len(se[0]), default=None)
 
-    def _enqueue(self, finding: findings.Finding) -> None:
-        enqueue(self.rt.redis, self.rt.settings, "notify", "jobs.health.record", "health", finding=finding.to_dict())
+    def _enqueue(self, finding: detect.Finding) -> None:
+        enqueue(self.rt.redis, self.rt.settings, "notify", "jobs.incidents.record", "health", finding=finding.to_dict())
 
     # --- per-kind handling -------------------------------------------------------------------
 
     def _pod(self, namespace: str, pod: dict) -> None:
         owner = self._owner(namespace, pod["metadata"]["name"], (pod["metadata"].get("labels") or {}).get("app"))
         if owner:
-            for finding in findings.from_pod(pod, *owner):
+            for finding in detect.from_pod(pod, *owner):
                 self._enqueue(finding)
 
     def _event(self, namespace: str, event: dict) -> None:
@@ -95,11 +95,11 @@ class Watcher:
         if owner is None:
             return
         seen = f"dockyard:health:event-kept:{event['metadata'].get('uid')}:{event.get('count') or 1}"
-        if self.rt.redis.set(seen, "1", nx=True, ex=health.EVENTS_RETENTION):
-            health.keep_event(owner[0], {"reason": event.get("reason"), "message": event.get("message"),
+        if self.rt.redis.set(seen, "1", nx=True, ex=incidents.EVENTS_RETENTION):
+            incidents.keep_event(owner[0], {"reason": event.get("reason"), "message": event.get("message"),
                                          "object": (event.get("involvedObject") or {}).get("name"),
                                          "at": event.get("lastTimestamp") or event.get("eventTime"), "env": owner[1]})
-        finding = findings.from_event(event, *owner)
+        finding = detect.from_event(event, *owner)
         if finding:
             self._enqueue(finding)
 
@@ -114,17 +114,17 @@ class Watcher:
             namespace, label_selector=f"kubernetes.io/service-name={service}").items
         ready = sum(1 for s in slices for e in s.endpoints or [] if e.conditions and e.conditions.ready)
         minimum = self.rt.rules.catalog.services[service].environments[owner[1]].min_ready
-        state = findings.endpoint_state(ready, minimum)
+        state = detect.endpoint_state(ready, minimum)
         key = f"dockyard:endpoints:{service}:{owner[1]}"
         previous = self.rt.redis.getset(key, state)
         previous = previous.decode() if previous else None
         if previous is None or previous == state:
             return  # first sight (a service still starting is not an outage), or no change
         if state == "ok":
-            self._enqueue(findings.Finding(service=service, env=owner[1], reason="EndpointLoss", resolved=True,
+            self._enqueue(detect.Finding(service=service, env=owner[1], reason="EndpointLoss", resolved=True,
                                            key=f"endpoints:{service}:{owner[1]}:ok:{time.time_ns()}"))
         else:
-            self._enqueue(findings.Finding(
+            self._enqueue(detect.Finding(
                 service=service, env=owner[1], reason="EndpointLoss", severity=state,
                 key=f"endpoints:{service}:{owner[1]}:{state}:{time.time_ns()}",
                 detail=f"{ready} ready endpoint(s), the minimum is {minimum}"))
@@ -189,7 +189,7 @@ class Watcher:
         while not self.stop.wait(self.sweep_every):
             if self.leader.is_set():
                 try:
-                    health.sweep(self.quiet_seconds)
+                    incidents.sweep(self.quiet_seconds)
                 except Exception:  # a sink or the cluster away: next round
                     log.exception("health sweep failed")
 

@@ -10,9 +10,9 @@ from flask import Blueprint, current_app
 
 from bots import links
 from bots.pipeline import ChatRequest, submit
-from bots.render import to_text
+from bots.plaintext import to_text
 
-bp = Blueprint("actions", __name__)
+bp = Blueprint("links", __name__)
 PAGE = """<!doctype html><meta charset="utf-8"><title>Dockyard</title>
 <body style="font-family:sans-serif;max-width:36em;margin:3em auto">{body}</body>"""
 

@@ -11,7 +11,7 @@ import json
 import logging
 import time
 
-from bots.findings import Finding, incident_message
+from bots.incident_messages import incident_message
 from bots.message import Message
 from core import runtime
 from deploy import fetching
@@ -19,6 +19,7 @@ from deploy.kube import connect
 from jobs import held
 from jobs.notify import show
 from rules import routing
+from watcher.detect import Finding
 
 log = logging.getLogger("dockyard.health")
 SEEN_TTL = 7 * 86400

@@ -10,7 +10,7 @@ from turning plain `#channel` or `@here` words into links and mentions.
 from __future__ import annotations
 
 from bots.message import Message, web_url
-from bots.render import ICONS
+from bots.plaintext import ICONS
 
 MAX_BLOCKS = 50
 SECTION_TEXT = 3000
@@ -68,14 +68,14 @@ def blocks(message: Message) -> list[dict]:
             url = web_url(button.url)
             if button.url and (url is None or len(url) > BUTTON_URL):
                 continue  # a link button to somewhere a browser should not go (or Slack will not take)
-            element = {"type": "button", "action_id": f"dockyard-{button.action}-{index}",
+            element = {"type": "button", "action_id": f"dockyard-{button.kind}-{index}",
                        "text": {"type": "plain_text", "text": _cut(button.label, BUTTON_TEXT)},
                        "value": _cut(button.value, BUTTON_VALUE)}
             if url:
                 element["url"] = url
-            if button.action in PRIMARY:
+            if button.kind in PRIMARY:
                 element["style"] = "primary"
-            elif button.action in DANGER:
+            elif button.kind in DANGER:
                 element["style"] = "danger"
             elements.append(element)
         if elements:

@@ -1,0 +1,1 @@
+"""The watcher process: Kubernetes watches in, findings to the incident jobs out."""
