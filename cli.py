@@ -1,8 +1,8 @@
 """`./dockyard`: the console chat channel, audit trail, worker and local cluster.
 
 The entry point sits above everything it starts. Subcommands import the parts
-that load the Kubernetes client or the Flask app themselves (the lines marked
-"heavy"), so `./dockyard audit` starts in a fraction of a second.
+that load the Kubernetes client or every job module themselves (the lines
+marked "heavy"), so `./dockyard chat` and `audit` start in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from bots.console.sink import wait_replies
+from bots.pipeline import ChatRequest, submit
+from bots.plaintext import to_text
 from core import audit, durations, logs, runtime
 from core.config import ConfigError
 from jobs.queues import QUEUES
@@ -34,9 +37,6 @@ def _seconds(text: str) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     """Send one command through the pipeline as a console user; print every reply until its job ends."""
-    from bots.pipeline import ChatRequest, submit  # heavy: the job table loads deploy/
-    from bots.plaintext import to_text
-    from bots.console.sink import wait_replies
 
     rt = runtime.get()
     conversation = uuid.uuid4().hex

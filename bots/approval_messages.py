@@ -43,3 +43,10 @@ def waiting(a: dict) -> Message:
     return Message(title=f"{a['service']} to {a['env']} needs an approval: request {a['id']} sent",
                    fields=(*_image(a), ("strategy", a["strategy_text"]), ("expires", _when(a["expires"]))),
                    lines=(f"approvers: {', '.join(a['approver_roles'])} (not you)",))
+
+
+def started(a: dict) -> Message:
+    """The approver's receipt: the change runs now."""
+    change = a["tag"] or a["strategy_text"]
+    return Message(title=f"approved {a['id']}: {a['service']} {change} to {a['env']} is starting",
+                   severity="success")

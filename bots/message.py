@@ -7,6 +7,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 Severity = Literal["info", "success", "warning", "critical", "error"]
+SEVERITY_ORDER = ("info", "success", "warning", "error", "critical")  # least to most urgent
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bots.commands import REGISTRY
-from bots.message import Message
+from bots.message import SEVERITY_ORDER, Message
 from rules.models import Service
 
 
@@ -98,3 +98,18 @@ def events_message(name: str, since_seconds: int, events: list[dict]) -> Message
                   f"{e['message']}" for e in events[-50:])
     more = (f"{len(events) - 50} older not shown",) if len(events) > 50 else ()
     return Message(title=f"{name}: {len(events)} warning(s) in the last {span}", lines=more + lines)
+
+
+def job_failed(what: str, attempts: int | None, reason: str, job_id: str) -> Message:
+    """After the last retry: what failed, why, and how to run it again."""
+    tries = f" after {attempts} attempts" if attempts else ""
+    return Message(title=f"{what} failed{tries}", severity="error",
+                   lines=(reason, f"job {job_id} is kept in the failed registry for 7 days; requeue it with "
+                                  f"./dockyard jobs requeue {job_id}"))
+
+
+def held_digest(held: list[Message]) -> Message:
+    """What a channel's quiet hours held back, as one message at the most urgent severity among them."""
+    return Message(title=f"{len(held)} message(s) held during quiet hours",
+                   severity=max((m.severity for m in held), key=SEVERITY_ORDER.index),
+                   lines=tuple(m.title for m in held))

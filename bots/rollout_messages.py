@@ -45,3 +45,13 @@ def canary_live(service: str, env: str, image: str, split_text: str, seconds: fl
                           + (f" in {env}" if env != "test" else ""),),
                    buttons=(Button("Promote", "promote", f"/deploy {service} promote{_in(env)}"),
                             Button("Abort", "abort", f"/deploy {service} abort{_in(env)}")))
+
+
+def aborted(service: str, env: str) -> Message:
+    return Message(title=f"{service} ({env}): canary and preview removed; stable untouched", severity="success",
+                   fields=(("traffic", "all to stable"),))
+
+
+def autoscaling(service: str, env: str, low: int, high: int, cpu_percent: int) -> Message:
+    return Message(title=f"{service} ({env}): autoscaling {low}–{high} replicas at {cpu_percent}% CPU",
+                   severity="success", lines=("the HPA needs the metrics API (metrics-server) to act",))

@@ -15,7 +15,6 @@ import time
 
 from bots import approval_messages as say
 from bots.commands import Approve, Command, Deploy, DeployControl, Reject
-from bots.message import Message
 from core import audit, runtime
 from core.errors import PermanentError
 from jobs.notify import deliver, show
@@ -147,10 +146,7 @@ def approve(approval_id: str, who: str, reply_to: dict) -> None:
     audit.record(rt.redis, audit.Entry(who, reply_to.get("sink", "?"), f"/approve {approval_id}", approval["service"],
                                        "approved"))
     _refresh(approval)
-    change = approval["tag"] or approval["strategy_text"]
-    deliver(reply_to, Message(title=f"approved {approval_id}: {approval['service']} {change} to "
-                                    f"{approval['env']} is starting", severity="success"),
-            dedupe_key=f"approved-receipt:{approval_id}")
+    deliver(reply_to, say.started(approval), dedupe_key=f"approved-receipt:{approval_id}")
 
 
 def reject(approval_id: str, who: str, reason: str, reply_to: dict) -> None:

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from kubernetes.client.exceptions import ApiException
 
 from bots.commands import Build, Deploy
-from bots.message import Message
+from bots import build_messages as say
 from core import runtime
 from deploy import applying
 from deploy.build import gitrefs, kaniko, templates
@@ -149,32 +149,29 @@ def run(service: str, project: str, sha: str, ref: str, user: str, reply_to: dic
     except ApiException as exc:
         raise TemporaryError(f"the cluster answered {exc.status} creating the build") from None
     seconds = time.monotonic() - started
-    fields = (("who", user), ("commit", sha[:8]), ("branch" if ref.startswith("refs/heads/") else "tag", branch),
-              ("image", f"{repository}:{tag}"), ("duration", f"{seconds:.0f}s"),
-              ("Dockerfile", "the repository's" if own else f"{svc.language} template"))
+    facts = say.facts(user, sha, ref, f"{repository}:{tag}", seconds, own, svc.language)
     targets = routing.targets_for(rt.rules, routing.service_labels(rt.rules, service, kind="build"))
     if reply_to:
         targets = [reply_to] + [t for t in targets if t != reply_to]
     if not ok:
         exit_reason, lines = _pod_report(kube, kaniko.job_name(build_id))
         gitlab.set_status(project, sha, "failed", f"build failed: {exit_reason or reason}"[:255], target_url)
-        message = Message(title=f"{service} build failed at {sha[:8]}", severity="error", fields=fields,
-                          lines=(f"why: {exit_reason or reason}", "last log lines:", *lines))
+        message = say.failed(service, sha, facts, exit_reason or reason, lines)
         for target in targets:
             deliver(target, message, dedupe_key=f"build:{build_id}:{target}")
         return {"build": build_id, "ok": False, "reason": exit_reason or reason}
     gitlab.create_tag(project, tag, sha, f"built by Dockyard from {branch}")
     gitlab.set_status(project, sha, "success", f"built {repository}:{tag}", target_url)
     images.record(rt.redis, service, tag, source=f"build {sha[:8]}")
-    lines: tuple[str, ...] = ()
+    rollout_job = None
     if svc.auto_deploy == "test" and "test" in svc.environments:
         rollout = enqueue(rt.redis, rt.settings, "rollouts", "jobs.dispatch.run", "deploy",
                           job_id=f"autodeploy-{build_id}", timeout=3600,
                           command=Deploy(service=service, tag=tag, env="test").to_dict(),
                           who={"user": user}, reply_to=targets[0] if targets else {"sink": "console"},
                           text=f"/deploy {service} {tag} (auto, after build)")
-        lines = (f"test rollout queued (job {rollout.id}): /status {service} in test follows it",)
-    message = Message(title=f"{service} built {tag}", severity="success", fields=fields, lines=lines)
+        rollout_job = rollout.id
+    message = say.built(service, tag, facts, rollout_job)
     for target in targets:
         deliver(target, message, dedupe_key=f"build:{build_id}:{target}")
     return {"build": build_id, "ok": True, "tag": tag}

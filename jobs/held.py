@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 
+from bots import replies
 from bots.message import Message
 from core import runtime
 from jobs.notify import deliver
@@ -31,10 +32,7 @@ def flush(now: datetime | None = None) -> dict[str, int]:
         if not raw:
             continue
         held = [Message.from_dict(json.loads(r)) for r in raw]
-        digest = Message(title=f"{len(held)} message(s) held during quiet hours", severity=max(
-            (m.severity for m in held), key=["info", "success", "warning", "error", "critical"].index),
-            lines=tuple(f"{m.title}" for m in held))
-        deliver(routing.target(channel), digest)
+        deliver(routing.target(channel), replies.held_digest(held))
         rt.redis.ltrim(_key(name), len(raw), -1)
         sent[name] = len(held)
     return sent

@@ -6,9 +6,11 @@ import logging
 
 from rq.job import Job
 
-from bots.message import Message
+from bots import replies
 from core import metrics
 from core.errors import PermanentError, TemporaryError
+from jobs.notify import deliver
+from state import locks
 
 log = logging.getLogger("dockyard.jobs")
 
@@ -27,20 +29,12 @@ def on_failure(job: Job, connection, exc_type, exc_value, traceback) -> None:
         log.warning("job %s (%s) failed, %s retries left: %s", job.id, kind, job.retries_left, exc_value)
         return
     log.error("job %s (%s) failed for good: %s", job.id, kind, exc_value)
-    from state import locks
-
     for key in locks.release_rollout(connection, job.id):  # a rollout that gave up holds nothing
         log.warning("released %s held by failed job %s", key, job.id)
     reply_to = (job.kwargs or {}).get("reply_to")
     if not reply_to:
         return
-    from jobs.notify import deliver
-
-    reason = str(exc_value) or exc_type.__name__
-    tries = "" if isinstance(exc_value, PermanentError) else f" after {job.meta.get('tries', 1)} attempts"
-    deliver(reply_to, Message(
-        title=f"{job.meta.get('command_text') or kind} failed{tries}",
-        severity="error",
-        lines=(reason, f"job {job.id} is kept in the failed registry for 7 days; requeue it with "
-                       f"./dockyard jobs requeue {job.id}"),
-    ), dedupe_key=f"failed:{job.id}")
+    attempts = None if isinstance(exc_value, PermanentError) else job.meta.get("tries", 1)
+    deliver(reply_to, replies.job_failed(job.meta.get("command_text") or kind, attempts,
+                                         str(exc_value) or exc_type.__name__, job.id),
+            dedupe_key=f"failed:{job.id}")

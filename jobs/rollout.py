@@ -252,8 +252,7 @@ def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None
     if step == "promote":
         _finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))  # type: ignore[arg-type]
     else:
-        _finish(reply_to, Message(title=f"{service} ({env}): canary and preview removed; stable untouched",
-                                  severity="success", fields=(("traffic", "all to stable"),)))
+        _finish(reply_to, say.aborted(service, env))
 
 
 def rollback(service: str, env: str, revision: int | None, who: str, reply_to: dict) -> None:
@@ -320,9 +319,7 @@ def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_
         if fetching.read_deployment(kube, target.namespace, service) is None:
             raise PermanentError(f"{service} ({env}) is not deployed yet")
         applying.apply(kube, render.autoscaler(target, min_replicas, max_replicas, cpu_percent))
-    _finish(reply_to, Message(title=f"{service} ({env}): autoscaling {min_replicas}–{max_replicas} replicas "
-                                    f"at {cpu_percent}% CPU", severity="success",
-                              lines=("the HPA needs the metrics API (metrics-server) to act",)))
+    _finish(reply_to, say.autoscaling(service, env, min_replicas, max_replicas, cpu_percent))
 
 
 def restart(service: str, env: str, who: str, reply_to: dict) -> None:

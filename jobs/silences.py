@@ -8,9 +8,10 @@ import requests
 
 from bots.commands import Silence, SilenceExpire, SilenceList
 from bots.commands.silence import FINGERPRINT
-from bots.message import Button, Message
+from bots import silence_messages as say
 from core import runtime
 from core.errors import PermanentError, TemporaryError
+from jobs import incidents
 from jobs.notify import deliver
 
 TIMEOUT = 10
@@ -52,32 +53,25 @@ def create(matcher: str, duration_seconds: int, comment: str | None, who: str, r
     now = datetime.now(timezone.utc)
     ends = now + timedelta(seconds=duration_seconds)
     if matcher in runtime.get().rules.catalog.services:  # a catalog service: Dockyard's own health messages
-        from jobs import incidents
 
         incidents.mute(matcher, duration_seconds)
-        deliver(reply_to, Message(title=f"health messages for {matcher} held until "
-                                        f"{ends.strftime('%Y-%m-%d %H:%M UTC')}", severity="success",
-                                  lines=("incidents are still counted; the message catches up when the hold ends",)))
+        deliver(reply_to, say.health_held(matcher, ends))
         return f"mute:{matcher}"
     body = {"matchers": _matchers(matcher), "startsAt": _iso(now), "endsAt": _iso(ends), "createdBy": who,
             "comment": comment or f"silenced from chat by {who}"}
     silence_id = _api("POST", "/silences", json=body).json()["silenceID"]
-    deliver(reply_to, Message(title=f"silenced {matcher} until {ends.strftime('%Y-%m-%d %H:%M UTC')}",
-                              severity="success", fields=(("silence", silence_id), ("by", who)),
-                              buttons=(Button("Expire", "silence", f"/silence expire {silence_id}"),)))
+    deliver(reply_to, say.silenced(matcher, ends, silence_id, who))
     return silence_id
 
 
 def listing(reply_to: dict) -> None:
     active = [s for s in _api("GET", "/silences").json() if s["status"]["state"] == "active"]
-    lines = tuple(f"{s['id']}  {' '.join(m['name'] + '=' + m['value'] for m in s['matchers'])}  until "
-                  f"{s['endsAt'][:16].replace('T', ' ')}  by {s.get('createdBy', '?')}" for s in active)
-    deliver(reply_to, Message(title=f"{len(active)} active silence(s)", lines=lines or ("none",)))
+    deliver(reply_to, say.listing(active))
 
 
 def expire(silence_id: str, who: str, reply_to: dict) -> None:
     _api("DELETE", f"/silence/{silence_id}")
-    deliver(reply_to, Message(title=f"silence {silence_id} expired by {who}", severity="success"))
+    deliver(reply_to, say.expired(silence_id, who))
 
 
 def create_command(cmd: Silence, who: str, reply_to: dict) -> None:

@@ -17,15 +17,15 @@ import threading
 import time
 import uuid
 
-from kubernetes import watch
+from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
-from watcher import detect
 from core.runtime import Runtime
 from deploy.kube import connect
 from jobs import incidents
 from jobs.queues import enqueue
+from watcher import detect
 
 log = logging.getLogger("dockyard.watcher")
 LEADER_KEY = "dockyard:watcher:leader"
@@ -108,7 +108,6 @@ class Watcher:
         owner = next(((s, e) for s, e in self.owners.get(namespace, []) if s == service), None)
         if owner is None:
             return
-        from kubernetes import client
 
         slices = client.DiscoveryV1Api(self.kube.api).list_namespaced_endpoint_slice(
             namespace, label_selector=f"kubernetes.io/service-name={service}").items
@@ -132,7 +131,6 @@ class Watcher:
     # --- the watch loop ----------------------------------------------------------------------
 
     def _list(self, kind: str, namespace: str):
-        from kubernetes import client
 
         if kind == "pods":
             return self.kube.core.list_namespaced_pod

@@ -7,6 +7,9 @@ layer; runs as a non-root user; and records the port and health path.
 
 from __future__ import annotations
 
+import json
+import shlex
+
 from rules.models import Service
 
 USER = "10001"
@@ -20,8 +23,6 @@ def _tail(service: Service, start: str) -> list[str]:
 
 
 def _cmd(start: str) -> str:
-    import json
-    import shlex
 
     return json.dumps(shlex.split(start))
 

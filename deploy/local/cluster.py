@@ -24,9 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
+from core.config import from_env
 from deploy.local import binaries, pki
 from deploy.manifests import rbac
 from deploy.render import NODE_CLASS_LABEL
+from rules import load_rules
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -342,8 +344,6 @@ def _wait_gone(pid: int, timeout: float) -> None:
 
 def catalog_namespaces() -> list[str]:
     """Namespaces the catalog names (DOCKYARD_RULES_DIR), for Dockyard's Roles."""
-    from core.config import from_env
-    from rules import load_rules
 
     rules = load_rules(from_env().rules_dir)
     return sorted({env.namespace for svc in rules.catalog.services.values() for env in svc.environments.values()})

@@ -8,6 +8,7 @@ checks PRIVATE-TOKEN and records commit statuses and tags. Run it alone with
 
 from __future__ import annotations
 
+import argparse
 import base64
 import hashlib
 import json
@@ -16,7 +17,9 @@ import subprocess
 import sys
 from urllib.parse import parse_qs, unquote
 
+from core.config import from_env
 from deploy.local.standin import StandIn
+from rules import load_rules
 
 
 class GitLabAPI(StandIn):
@@ -101,10 +104,6 @@ def log(line: str) -> None:
 
 def main() -> None:
     """Serve the catalog's projects, each with a main branch, until interrupted."""
-    import argparse
-
-    from core.config import from_env
-    from rules import load_rules
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8929)

@@ -8,6 +8,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import requests
+from redis import Redis
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -47,7 +50,6 @@ class RedisServer:
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir),
              "--save", "", "--appendonly", "no"],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        from redis import Redis
 
         wait_until(lambda: Redis(port=self.port).ping(), 10, f"redis-server on {self.port}")
         return self
@@ -72,7 +74,6 @@ class Alertmanager:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "Alertmanager":
-        import requests
 
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "alertmanager.yml").write_text(f"""

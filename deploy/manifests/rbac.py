@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from deploy.build.kaniko import BUILDS_NAMESPACE
+
 SERVICE_ACCOUNT = "dockyard"
 SYSTEM_NAMESPACE = "dockyard-system"
-BUILDS_NAMESPACE = "dockyard-builds"
 USER = f"system:serviceaccount:{SYSTEM_NAMESPACE}:{SERVICE_ACCOUNT}"  # the name the apiserver knows it by
 
 

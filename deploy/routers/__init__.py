@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from deploy.routers import gateway, istio, nginx, replicas
 from deploy.routers.base import PREVIEW_COOKIE, PREVIEW_HEADER, PREVIEW_VALUE, Router, RouterError, Split
 
 
 def router_for(kind: str) -> Router:
     """The router a catalog entry names."""
-    from deploy.routers import gateway, istio, nginx, replicas
-
     routers: dict[str, Router] = {"nginx": nginx.NginxRouter(), "istio": istio.IstioRouter(),
                                   "gateway": gateway.GatewayRouter(), "replicas": replicas.ReplicaRouter()}
     return routers[kind]
