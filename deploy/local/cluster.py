@@ -379,5 +379,8 @@ def main(action: str) -> int:
         print(f"server {info['server']}\nKUBECONFIG={info['dockyard_kubeconfig']}")
         return 0 if all(s == "running" for s in info["components"].values()) else 1
     elif action == "env":
-        print(f"export KUBECONFIG={cluster.dockyard_kubeconfig}")
+        bin_dir = os.environ.get("DOCKYARD_K8S_BIN") or binaries.cache_dir(binaries.versions())
+        print(f"export PATH={bin_dir}:$PATH  # kubectl at the cluster's version")
+        print(f"export KUBECONFIG={cluster.dockyard_kubeconfig}  # Dockyard's own identity")
+        print(f"# as the admin (to inject faults): kubectl --kubeconfig {cluster.admin_kubeconfig} ...")
     return 0
