@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bots import commands as c
-from bots import grammar, replies
+from bots import freeze_messages, grammar, replies
 from bots.commands import Command
 from bots.message import Message
 from core import audit, logs, metrics
 from core.runtime import Runtime
 from jobs.queues import DEFAULT_TIMEOUT, enqueue
 from rules import policy
-from state import approvals, locks
+from state import approvals, freezes, locks
 
 log = logging.getLogger("dockyard.pipeline")
 ROLLOUT_TIMEOUT = 3600  # the job waits for the rollout; each strategy gives up sooner on its own deadline
@@ -65,6 +67,16 @@ def policy_scope(rt: Runtime, command: Command) -> tuple[str | None, str | None]
     return getattr(command, "service", None), getattr(command, "env", None)
 
 
+def _frozen(rt: Runtime, command: Command) -> str | None:
+    """Refuse early a change to a frozen environment (the job checks again when it runs)."""
+    env = getattr(command, "env", None)
+    if not command.changes or env is None or getattr(command, "step", None) == "abort" or \
+            getattr(command, "break_glass", None):
+        return None
+    freeze = freezes.active(rt.redis, rt.rules, env, zone=rt.settings.timezone)
+    return freeze_messages.refusal(freeze, rt.settings.timezone) if freeze else None
+
+
 def _rollout_conflict(rt: Runtime, command: Command) -> str | None:
     """Refuse early what the rollout job would refuse: a locked service, an approval not given."""
     if not isinstance(command, (c.Deploy, c.DeployControl, c.Rollback)):
@@ -91,7 +103,7 @@ def submit(rt: Runtime, request: ChatRequest) -> Outcome:
         return Outcome(False, replies.error_message(text))
 
     try:
-        command = grammar.parse(request.text)
+        command = grammar.parse(request.text, datetime.now(ZoneInfo(rt.settings.timezone)))
     except grammar.CommandError as exc:
         return refuse("invalid", str(exc), "invalid")
     problem = _catalog_error(rt, command)
@@ -100,10 +112,13 @@ def submit(rt: Runtime, request: ChatRequest) -> Outcome:
     decision = policy.check(rt.rules, who, command.action, *policy_scope(rt, command))
     if not decision.allowed:
         return refuse("refused", decision.reason, command.verb, command.target or "")
-    if isinstance(command, c.Deploy) and command.break_glass:
-        glass = policy.check(rt.rules, who, "breakglass", command.service, command.env)
+    if getattr(command, "break_glass", None):
+        glass = policy.check(rt.rules, who, "breakglass", *policy_scope(rt, command))
         if not glass.allowed:
             return refuse("refused", glass.reason, command.verb, command.target or "")
+    frozen = _frozen(rt, command)
+    if frozen:
+        return refuse("refused", frozen, command.verb, command.target or "")
     conflict = _rollout_conflict(rt, command)
     if conflict:
         return refuse("refused", conflict, command.verb, command.target or "")

@@ -10,6 +10,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
@@ -34,6 +35,7 @@ class Settings(BaseModel):
     job_retries: int = 3
     job_backoff: tuple[int, ...] = (10, 30, 90)
     approval_ttl: int = 3600
+    timezone: str = "UTC"  # how people read times: freeze windows, /freeze until 18:00
     kaniko_image: str = "registry.local/kaniko/executor:v1.23.2"  # mirror the Kaniko executor here
     registry_secret: str = "dockyard-registry"  # dockerconfigjson Secret in dockyard-builds, by name
     git_secret: str = "dockyard-git"  # Secret with key `token` for cloning private repositories
@@ -76,6 +78,14 @@ def _origin(name: str, value: str) -> str:
         raise ConfigError(f"{name}: {value!r} is not an origin like https://oapi.dingtalk.com "
                           f"(http only for 127.0.0.1)")
     return value.rstrip("/").lower()
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"DOCKYARD_TIMEZONE={value!r} is not a time zone like UTC or Asia/Shanghai") from None
+    return value
 
 
 def _shown(value: str) -> str:
@@ -143,6 +153,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
             values[name.removeprefix("DOCKYARD_").lower()] = get(name)
     if get("DOCKYARD_BUILD_TIMEOUT"):
         values["build_timeout"] = _int("DOCKYARD_BUILD_TIMEOUT", get("DOCKYARD_BUILD_TIMEOUT"), 60, 4 * 3600)
+    if get("DOCKYARD_TIMEZONE"):
+        values["timezone"] = _zone(get("DOCKYARD_TIMEZONE"))
     if get("DOCKYARD_APPROVAL_TTL"):
         values["approval_ttl"] = _int("DOCKYARD_APPROVAL_TTL", get("DOCKYARD_APPROVAL_TTL"), 1, 7 * 86400)
     if get("DOCKYARD_JOB_BACKOFF"):

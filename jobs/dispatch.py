@@ -11,7 +11,7 @@ from bots.commands import Command
 from bots.message import Message
 from core import runtime
 from core.errors import PermanentError
-from jobs import approvals
+from jobs import approvals, freezes
 from jobs.notify import deliver
 
 Job = Callable[[Command, str, dict], Message | None]
@@ -46,7 +46,10 @@ def _answer(command: Command, who: str, reply_to: dict) -> str:
 
 def run_approved(command: dict, who: dict, reply_to: dict) -> str:
     """RQ entry point for a change whose approval was just given (never asks again)."""
-    return _answer(Command.from_dict(command), f"{who['user']} (approved by {who['approved_by']})", reply_to)
+    cmd = Command.from_dict(command)
+    by = f"{who['user']} (approved by {who['approved_by']})"
+    freezes.check(cmd, by, reply_to)  # a freeze may have begun while the approval waited
+    return _answer(cmd, by, reply_to)
 
 
 def run(command: dict, who: dict, reply_to: dict, text: str = "") -> str:
@@ -59,4 +62,5 @@ def run(command: dict, who: dict, reply_to: dict, text: str = "") -> str:
     if needs_approval(cmd):
         approvals.request(cmd.to_dict(), who.get("user", "?"), reply_to)
         return "approval requested"
+    freezes.check(cmd, who.get("user", "?"), reply_to)
     return _answer(cmd, who.get("user", "?"), reply_to)

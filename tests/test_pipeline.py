@@ -70,13 +70,6 @@ def test_unknown_service_lists_the_catalog(rt):
     assert outcome.message.title == "service 'shop' is not in the catalog (known: api, ledger, web)"
 
 
-def test_verbs_without_a_job_yet_say_so_and_change_nothing(rt):
-    outcome = submit(rt, console("dave", "/freeze prod until 2h"))
-    assert not outcome.accepted
-    assert "no freeze job yet; nothing was changed" in outcome.message.title
-    assert Queue("commands", connection=rt.redis).count == 0
-
-
 def test_every_accepted_command_is_audited_with_its_request_id(rt, work):
     logs.request_id.set("req-1234")
     submit(rt, console("alice", "/status api"))

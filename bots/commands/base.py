@@ -150,6 +150,15 @@ class Tokens:
             raise self.fail(f"unknown environment {name!r}; use {' or '.join(ENVIRONMENTS)}")
         return name
 
+    def break_glass(self) -> str | None:
+        """`--break-glass <reason>` at the end: an SRE's audited override (a freeze; prod's tested-image rule)."""
+        if not self.accept("--break-glass"):
+            return None
+        reason = self.rest()
+        if not reason:
+            raise self.fail("--break-glass needs a reason, for the audit trail")
+        return reason
+
     def optional_env(self, default: str | None) -> str | None:
         return self.env() if self.accept("in") else default
 
@@ -168,7 +177,7 @@ class Tokens:
         return seconds
 
     def time(self, text: str, now: datetime) -> datetime:
-        """A time to come: '2h' from now, '18:00' (next occurrence), or an ISO date/time (UTC)."""
+        """A time to come: '2h' from now, '18:00' (next occurrence), or an ISO date/time, in `now`'s time zone."""
         if durations.DURATION.match(text):
             return now + timedelta(seconds=self.duration("time", text, 60, 90 * 86400))
         if re.fullmatch(r"\d{1,2}:\d{2}", text):
@@ -181,7 +190,7 @@ class Tokens:
             at = datetime.fromisoformat(text)
         except ValueError:
             raise self.fail(f"{text!r} is not a time: use 2h, 18:00 or 2026-12-01T09:00") from None
-        at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+        at = at if at.tzinfo else at.replace(tzinfo=now.tzinfo or timezone.utc)  # the team's time zone
         if at <= now:
             raise self.fail(f"{text!r} is in the past")
         return at

@@ -38,18 +38,20 @@ class DeployControl(Command):
     service: str
     step: Literal["promote", "abort"]
     env: str = "test"
+    break_glass: str | None = None
 
 
 @verb("deploy", "/deploy <svc> [<tag>] [to <env>] [rolling | canary <N>% | preview] [--break-glass <reason>]  ·  "
-                "/deploy <svc> promote | abort [in <env>]",
+                "/deploy <svc> promote | abort [in <env>] [--break-glass <reason>]",
       "roll out an image: rolling, canary at N% (then promote or abort), or preview")
 def parse(t: Tokens, now: datetime) -> Command:
     service = t.service()
     step = t.accept("promote", "abort")
     if step:
         env = t.optional_env("test")
+        glass = t.break_glass()
         t.done()
-        return DeployControl(service=service, step=step, env=env or "test")  # type: ignore[arg-type]
+        return DeployControl(service=service, step=step, env=env or "test", break_glass=glass)  # type: ignore[arg-type]
     tag = None
     if t.peek() is not None and t.peek() not in KEYWORDS:
         tag = t.take("tag")
@@ -70,11 +72,7 @@ def parse(t: Tokens, now: datetime) -> Command:
         strategy = word
     if env is None and t.accept("to", "in"):  # the environment may also come last
         env = t.env()
-    break_glass = None
-    if t.accept("--break-glass"):
-        break_glass = t.rest()
-        if not break_glass:
-            raise t.fail("--break-glass needs a reason, for the audit trail")
+    break_glass = t.break_glass()
     t.done()
     return Deploy(service=service, tag=tag, env=env or "test", strategy=strategy, weight=weight,  # type: ignore[arg-type]
                   break_glass=break_glass)

@@ -11,7 +11,8 @@ from bots.commands.base import Command, Tokens, verb
 
 @dataclass(frozen=True)
 class Freeze(Command):
-    verb: ClassVar[str] = "freeze"  # no job yet: the pipeline says so and changes nothing
+    verb: ClassVar[str] = "freeze"
+    job: ClassVar[str | None] = "jobs.freezes.freeze_command"
     env: str
     until: datetime
     reason: str | None = None
@@ -20,10 +21,11 @@ class Freeze(Command):
 @dataclass(frozen=True)
 class Unfreeze(Command):
     verb: ClassVar[str] = "unfreeze"
+    job: ClassVar[str | None] = "jobs.freezes.unfreeze_command"
     env: str
 
 
-@verb("freeze", "/freeze <env> until <time> [reason]", "block deploys to an environment until a time")
+@verb("freeze", "/freeze <env> until <time> [reason]", "refuse every change to an environment until a time (an SRE may --break-glass)")
 def parse_freeze(t: Tokens, now: datetime) -> Command:
     env = t.env()
     if not t.accept("until"):

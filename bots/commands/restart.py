@@ -17,11 +17,13 @@ class Restart(Command):
     changes: ClassVar[bool] = True
     service: str
     env: str = "test"
+    break_glass: str | None = None
 
 
-@verb("restart", "/restart <svc> [in <env>]", "restart every pod, one at a time")
+@verb("restart", "/restart <svc> [in <env>] [--break-glass <reason>]", "restart every pod, one at a time")
 def parse(t: Tokens, now: datetime) -> Command:
     service = t.service()
     env = t.optional_env("test")
+    glass = t.break_glass()
     t.done()
-    return Restart(service=service, env=env or "test")
+    return Restart(service=service, env=env or "test", break_glass=glass)

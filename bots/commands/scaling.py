@@ -19,6 +19,7 @@ class Scale(Command):
     service: str
     replicas: int
     env: str = "test"
+    break_glass: str | None = None
 
 
 @dataclass(frozen=True)
@@ -32,18 +33,20 @@ class Autoscale(Command):
     max_replicas: int
     cpu_percent: int = 80
     env: str = "test"
+    break_glass: str | None = None
 
 
-@verb("scale", "/scale <svc> <n> [in <env>]", "set the number of replicas")
+@verb("scale", "/scale <svc> <n> [in <env>] [--break-glass <reason>]", "set the number of replicas")
 def parse_scale(t: Tokens, now: datetime) -> Command:
     service = t.service()
     replicas = t.integer("replicas", t.take("number of replicas"), 0, 200)
     env = t.optional_env("test")
+    glass = t.break_glass()
     t.done()
-    return Scale(service=service, replicas=replicas, env=env or "test")
+    return Scale(service=service, replicas=replicas, env=env or "test", break_glass=glass)
 
 
-@verb("autoscale", "/autoscale <svc> <min>-<max> [cpu=<pct>%] [in <env>]", "keep replicas between min and max by CPU (HPA)")
+@verb("autoscale", "/autoscale <svc> <min>-<max> [cpu=<pct>%] [in <env>] [--break-glass <reason>]", "keep replicas between min and max by CPU (HPA)")
 def parse_autoscale(t: Tokens, now: datetime) -> Command:
     service = t.service()
     bounds = t.take("replica range, like 2-10")
@@ -60,5 +63,7 @@ def parse_autoscale(t: Tokens, now: datetime) -> Command:
             raise t.fail(f"cpu target must be 1–100%, got {text!r}")
         cpu = int(text.rstrip("%"))
     env = t.optional_env("test")
+    glass = t.break_glass()
     t.done()
-    return Autoscale(service=service, min_replicas=low, max_replicas=high, cpu_percent=cpu, env=env or "test")
+    return Autoscale(service=service, min_replicas=low, max_replicas=high, cpu_percent=cpu, env=env or "test",
+                     break_glass=glass)
