@@ -109,11 +109,11 @@ class DingTalkSink:
 
     def send_personal_links(self, message: Message, target: dict) -> None:
         """Each person allowed to act gets their own links in a work notification, as a job of its own."""
-        text = markdown.payload(replace(message, buttons=()))
-        markdown = (text.get("markdown") or text.get("actionCard") or {}).get("text", "")
+        payload = markdown.payload(replace(message, buttons=()))
+        body = (payload.get("markdown") or payload.get("actionCard") or {}).get("text", "")
         for name, (userid, user_links) in personal_links(message, target).items():
             enqueue(self.redis, self.settings, "notify", "jobs.dingtalk.notify_person", "dingtalk-personal",
-                    userid=userid, title=message.title, markdown=markdown, links=user_links)
+                    userid=userid, title=message.title, markdown=body, links=user_links)
 
     def update(self, target: dict, ref: str, message: Message) -> str:
         return self.post(target, message)  # robots cannot edit: a changed headline is a new message
