@@ -104,6 +104,21 @@ def cmd_watcher(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    """Fire timed changes when due (only the leader of several replicas fires)."""
+    from scheduler.loop import Scheduler  # heavy: APScheduler
+
+    rt = runtime.get()
+    logs.setup(rt.settings.log_level, "scheduler")
+    scheduler = Scheduler(rt)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.stop.set())
+    try:
+        scheduler.run()
+    except KeyboardInterrupt:
+        scheduler.stop.set()
+    return 0
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     """Validate the rules directory."""
     rt = runtime.get()
@@ -161,6 +176,8 @@ def parser() -> argparse.ArgumentParser:
     wat.add_argument("--quiet", type=float, default=300.0,
                      help="seconds without a new finding before a pod incident is resolved")
     wat.set_defaults(func=cmd_watcher)
+    sch = sub.add_parser("scheduler", help="fire timed changes when due (one leader among replicas)")
+    sch.set_defaults(func=cmd_scheduler)
     rules = sub.add_parser("rules", help="validate the rules directory (DOCKYARD_RULES_DIR)")
     rules.add_argument("action", choices=["check"])
     rules.set_defaults(func=cmd_rules)

@@ -20,7 +20,7 @@ from core import audit, logs, metrics
 from core.runtime import Runtime
 from jobs.queues import DEFAULT_TIMEOUT, enqueue
 from rules import policy
-from state import approvals, freezes, locks
+from state import approvals, freezes, locks, schedules
 
 log = logging.getLogger("dockyard.pipeline")
 ROLLOUT_TIMEOUT = 3600  # the job waits for the rollout; each strategy gives up sooner on its own deadline
@@ -64,6 +64,9 @@ def policy_scope(rt: Runtime, command: Command) -> tuple[str | None, str | None]
     """The service and environment a command acts on; for /approve and /reject, those of the request."""
     if isinstance(command, (c.Approve, c.Reject)):
         return approvals.scope(rt.redis, command.approval_id)
+    if isinstance(command, c.ScheduleCancel):
+        entry = schedules.get(rt.redis, command.schedule_id)
+        return (entry.command.get("service"), entry.command.get("env")) if entry else (None, None)
     return getattr(command, "service", None), getattr(command, "env", None)
 
 

@@ -60,9 +60,10 @@ def _deploy_image(cmd: Deploy, command: dict) -> tuple[dict, str, str]:
 def describe(cmd: Command) -> str:
     """The change an approver is asked about, in words."""
     if isinstance(cmd, Deploy):
+        when = f" at {cmd.at:%Y-%m-%d %H:%M %Z}" if cmd.at else ""
         if cmd.strategy == "canary":
-            return f"canary {cmd.weight}%" + ("" if cmd.tag else " (re-weight the live canary, same image)")
-        return cmd.strategy
+            return f"canary {cmd.weight}%" + ("" if cmd.tag else " (re-weight the live canary, same image)") + when
+        return cmd.strategy + when
     if isinstance(cmd, DeployControl):
         return f"{cmd.step} the live canary"
     return {"Rollback": lambda: f"rollback to {'revision ' + str(cmd.revision) if cmd.revision else 'the previous revision'}",

@@ -11,7 +11,7 @@ from bots.commands import Command
 from bots.message import Message
 from core import runtime
 from core.errors import PermanentError
-from jobs import approvals, freezes
+from jobs import approvals, freezes, schedules
 from jobs.notify import deliver
 
 Job = Callable[[Command, str, dict], Message | None]
@@ -48,8 +48,21 @@ def run_approved(command: dict, who: dict, reply_to: dict) -> str:
     """RQ entry point for a change whose approval was just given (never asks again)."""
     cmd = Command.from_dict(command)
     by = f"{who['user']} (approved by {who['approved_by']})"
-    freezes.check(cmd, by, reply_to)  # a freeze may have begun while the approval waited
-    return _answer(cmd, by, reply_to)
+    if getattr(cmd, "at", None) is not None:  # approved at request time, runs at its time
+        return schedules.put(cmd, by, reply_to, _text(cmd))
+    return run_now(command, by, reply_to)
+
+
+def run_now(command: dict, who: str, reply_to: dict) -> str:
+    """Run an approved or due change: a freeze that began since still holds it."""
+    cmd = Command.from_dict(command)
+    freezes.check(cmd, who, reply_to)
+    return _answer(cmd, who, reply_to)
+
+
+def _text(cmd: Command) -> str:
+    job = get_current_job()
+    return (job.meta.get("command_text") if job else None) or f"/{cmd.verb} {getattr(cmd, 'service', '')}".strip()
 
 
 def run(command: dict, who: dict, reply_to: dict, text: str = "") -> str:
@@ -62,5 +75,7 @@ def run(command: dict, who: dict, reply_to: dict, text: str = "") -> str:
     if needs_approval(cmd):
         approvals.request(cmd.to_dict(), who.get("user", "?"), reply_to)
         return "approval requested"
+    if getattr(cmd, "at", None) is not None:
+        return schedules.put(cmd, who.get("user", "?"), reply_to, text or _text(cmd))
     freezes.check(cmd, who.get("user", "?"), reply_to)
     return _answer(cmd, who.get("user", "?"), reply_to)

@@ -3,4 +3,4 @@
 EVERY_COMMAND = ["/deploy web v2", "/deploy web promote", "/rollback web to 3", "/scale web 2", "/autoscale web 2-4",
                  "/status web", "/history web", "/logs web", "/restart web", "/events web", "/build web",
                  "/approve abcd12", "/reject abcd12 no", "/silence HighErrorRate 1h", "/freeze prod until 2h",
-                 "/unfreeze prod", "/help deploy"]
+                 "/unfreeze prod", "/schedule list", "/help deploy"]

@@ -15,8 +15,10 @@ from bots.commands.build import Build
 from bots.commands.approvals import Approve, Reject
 from bots.commands.silence import Silence, SilenceExpire, SilenceList
 from bots.commands.freeze import Freeze, Unfreeze
+from bots.commands.schedule import ScheduleCancel, ScheduleList
 from bots.commands.help import Help
 
 __all__ = ["COMMAND_TYPES", "REGISTRY", "Command", "CommandError", "Tokens", "Verb", "verb", "Deploy",
            "DeployControl", "Rollback", "Scale", "Autoscale", "Status", "History", "Logs", "Restart", "Events",
-           "Build", "Approve", "Reject", "Silence", "SilenceList", "SilenceExpire", "Freeze", "Unfreeze", "Help"]
+           "Build", "Approve", "Reject", "Silence", "SilenceList", "SilenceExpire", "Freeze", "Unfreeze", "ScheduleList",
+           "ScheduleCancel", "Help"]

@@ -55,7 +55,7 @@ class Command:
     @property
     def target(self) -> str | None:
         """The service (or environment, or id) the command acts on, for audit."""
-        for name in ("service", "env", "approval_id", "silence_id", "matcher", "topic"):
+        for name in ("service", "env", "approval_id", "silence_id", "schedule_id", "matcher", "topic"):
             value = getattr(self, name, None)
             if value:
                 return str(value)

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import ClassVar, Literal
 
 from bots.commands.base import Command, Tokens, verb
+from core import durations
 
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-KEYWORDS = {"to", "in", "rolling", "canary", "preview", "promote", "abort", "--break-glass"}
+KEYWORDS = {"to", "in", "at", "rolling", "canary", "preview", "promote", "abort", "--break-glass"}
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Deploy(Command):
     strategy: Literal["rolling", "canary", "preview"] = "rolling"
     weight: int | None = None
     break_glass: str | None = None  # reason to deploy to prod an image that never ran in test
+    at: datetime | None = None  # a timed deploy: approved now, run then
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,8 @@ class DeployControl(Command):
     break_glass: str | None = None
 
 
-@verb("deploy", "/deploy <svc> [<tag>] [to <env>] [rolling | canary <N>% | preview] [--break-glass <reason>]  ·  "
+@verb("deploy", "/deploy <svc> [<tag>] [to <env>] [rolling | canary <N>% | preview] [at <time> | in <duration>] "
+                "[--break-glass <reason>]  ·  "
                 "/deploy <svc> promote | abort [in <env>] [--break-glass <reason>]",
       "roll out an image: rolling, canary at N% (then promote or abort), or preview")
 def parse(t: Tokens, now: datetime) -> Command:
@@ -57,7 +60,18 @@ def parse(t: Tokens, now: datetime) -> Command:
         tag = t.take("tag")
         if not TAG.match(tag):
             raise t.fail(f"{tag!r} is not an image tag (letters, digits, '_', '.', '-'; at most 128)")
-    env = t.env() if t.accept("to", "in") else None
+    env, at = None, None
+
+    def where_and_when() -> None:  # `to|in <env>`, `in <duration>`, `at <time>`: before or after the strategy
+        nonlocal env, at
+        while (word := t.accept("to", "in", "at")) is not None:
+            following = t.peek() or ""
+            if word == "at" or (word == "in" and durations.to_seconds(following) is not None):
+                at = t.time(t.take("time, like 22:00, 2h or 2026-12-01T09:00"), now)
+            else:
+                env = t.env()
+
+    where_and_when()
     strategy, weight = "rolling", None
     word = t.accept("rolling", "canary", "preview")
     if word == "canary":
@@ -70,9 +84,8 @@ def parse(t: Tokens, now: datetime) -> Command:
         strategy = "canary"
     elif word:
         strategy = word
-    if env is None and t.accept("to", "in"):  # the environment may also come last
-        env = t.env()
+    where_and_when()  # the environment and the time may also come last
     break_glass = t.break_glass()
     t.done()
     return Deploy(service=service, tag=tag, env=env or "test", strategy=strategy, weight=weight,  # type: ignore[arg-type]
-                  break_glass=break_glass)
+                  break_glass=break_glass, at=at)

@@ -1,0 +1,1 @@
+"""The scheduler process: APScheduler fires due work as ordinary RQ jobs, one leader at a time."""
