@@ -106,3 +106,40 @@ receivers:
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(10)
+
+
+class Prometheus:
+    """Debian's prometheus on a free port, scraping the given targets every second."""
+
+    def __init__(self, workdir: Path, targets: list[str]):
+        self.port = free_port()
+        self.workdir = workdir
+        self.targets = targets
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> "Prometheus":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        targets = ", ".join(f"'{t}'" for t in self.targets)
+        (self.workdir / "prometheus.yml").write_text(f"""
+global: {{scrape_interval: 1s, evaluation_interval: 1s}}
+scrape_configs:
+- job_name: services
+  static_configs:
+  - targets: [{targets}]
+""")
+        self.proc = subprocess.Popen(
+            ["prometheus", f"--config.file={self.workdir / 'prometheus.yml'}",
+             f"--storage.tsdb.path={self.workdir / 'data'}", f"--web.listen-address=127.0.0.1:{self.port}",
+             "--log.level=warn"],
+            stdout=open(self.workdir / "prometheus.log", "ab"), stderr=subprocess.STDOUT)
+        wait_until(lambda: requests.get(f"{self.url}/-/ready", timeout=1).ok, 30, "prometheus")
+        return self
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)

@@ -6,6 +6,7 @@ set -euo pipefail
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
+command -v prometheus >/dev/null || need+=(prometheus)  # canary analysis queries it (tests run one)
 command -v ps >/dev/null || need+=(procps)  # make run finds the processes it must stop
 if [ ${#need[@]} -gt 0 ]; then
   echo "[system-deps] installing ${need[*]}" >&2
