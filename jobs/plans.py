@@ -21,6 +21,7 @@ from core.errors import PermanentError
 from deploy import analysis
 from jobs import rollout
 from jobs.notify import show
+from rules import routing
 from state import freezes, plans, schedules
 from state.plans import Plan
 
@@ -146,3 +147,12 @@ def ended(service: str, env: str, step: str, who: str) -> None:
         return
     status = "promoted" if step == "promote" else "aborted"
     plans.save(rt.redis, _show(plan.with_(status=status, history=plan.history + (f"{step} by {who}",))))
+
+
+def remind_stale(service: str, env: str, track: str, since: float, who: str) -> str:
+    """RQ job (the scheduler's): the team hears that a canary or preview is still live, with Promote and Abort."""
+    rt = runtime.get()
+    message = say.stale(service, env, track, time.time() - since, who)
+    for target in routing.targets_for(rt.rules, routing.service_labels(rt.rules, service, env=env, kind="reminder")):
+        show(target, message)
+    return "told"

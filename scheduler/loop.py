@@ -24,17 +24,24 @@ from redis import WatchError
 
 from core.runtime import Runtime
 from jobs.queues import enqueue
-from state import schedules
+from core import durations
+from state import locks, schedules
 from state.lease import Lease
 
 log = logging.getLogger("dockyard.scheduler")
 LEASE_TTL_MS = 6000
+DEFAULT_MAX_AGE = "24h"  # a canary or preview live longer than this is forgotten, unless the catalog says
 _current: "Scheduler | None" = None  # the process's scheduler, for the APScheduler jobs below
 
 
 def fire_due() -> int:
     """APScheduler job (every second, on the leader): enqueue every due change, exactly once."""
     return _current.fire_due() if _current is not None else 0
+
+
+def remind_stale() -> int:
+    """APScheduler job (every minute, on the leader): a canary or preview left live too long is told once a period."""
+    return _current.remind_stale() if _current is not None else 0
 
 
 class Scheduler:
@@ -58,6 +65,8 @@ class Scheduler:
         # In the job store, so it is there after any restart; replace_existing keeps one copy.
         self.aps.add_job("scheduler.loop:fire_due", "interval", seconds=1, id="fire-due", replace_existing=True,
                          coalesce=True, max_instances=1, misfire_grace_time=30)
+        self.aps.add_job("scheduler.loop:remind_stale", "interval", seconds=60, id="remind-stale",
+                         replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=120)
         log.info("scheduler %s leads (token %s)", self.identity, self.token)
 
     def _follow(self) -> None:
@@ -77,9 +86,16 @@ class Scheduler:
         return fired
 
     def _fire(self, entry: schedules.Schedule, token: int) -> bool:
-        """Enqueue the change's job, mark it fired and taken off the list, in one fenced transaction."""
+        """Enqueue the change's job and take it off the list, in one fenced transaction."""
+        return self._fenced(token, f"schedule:{entry.id}", "rollouts", "jobs.schedules.run", "scheduled",
+                            f"scheduled-{entry.id}", lambda pipe: pipe.zrem(schedules.DUE, entry.id),
+                            schedule_id=entry.id)
+
+    def _fenced(self, token: int, once_key: str, queue: str, func: str, kind: str, job_id: str,
+                also=None, **kwargs) -> bool:
+        """Enqueue once, and only while `token` is the lease's current one (WATCH/MULTI)."""
         redis = self.rt.redis
-        once = f"dockyard:once:schedule:{entry.id}"
+        once = f"dockyard:once:{once_key}"
         with redis.pipeline() as pipe:
             try:
                 pipe.watch(self.lease.token_key, once)
@@ -87,13 +103,37 @@ class Scheduler:
                     return False
                 pipe.multi()
                 pipe.set(once, token, ex=7 * 86400)
-                enqueue(redis, self.rt.settings, "rollouts", "jobs.schedules.run", "scheduled",
-                        job_id=f"scheduled-{entry.id}", timeout=3600, pipeline=pipe, schedule_id=entry.id)
-                pipe.zrem(schedules.DUE, entry.id)
+                enqueue(redis, self.rt.settings, queue, func, kind, job_id=job_id, timeout=3600, pipeline=pipe,
+                        **kwargs)
+                if also is not None:
+                    also(pipe)
                 pipe.execute()
                 return True
             except WatchError:  # a new leader (or another fire) changed something: it decides
                 return False
+
+    def remind_stale(self, now: float | None = None) -> int:
+        """Tell the team about each canary or preview live longer than its service's limit, once a period."""
+        token, told = self.token, 0
+        if token is None:
+            return 0
+        now = now or time.time()
+        for key in self.rt.redis.scan_iter("dockyard:lock:*"):
+            _, _, service, env = key.decode().split(":", 3)
+            holder = locks.holder(self.rt.redis, service, env)
+            svc = self.rt.rules.service(service)
+            if holder is None or holder.kind not in ("canary", "preview") or svc is None:
+                continue
+            limit = durations.to_seconds(svc.canary_plan.max_age if svc.canary_plan else DEFAULT_MAX_AGE) or 86400
+            age = now - holder.since
+            if age < limit:
+                continue
+            period = int(age // limit)  # one reminder per limit's worth of age
+            if self._fenced(token, f"stale:{holder.rollout}:{period}", "notify", "jobs.plans.remind_stale",
+                            "reminder", f"stale-{service}-{env}-{period}-{holder.rollout[:8]}",
+                            service=service, env=env, track=holder.kind, since=holder.since, who=holder.user):
+                told += 1
+        return told
 
     def run(self) -> None:
         """Until stopped: hold or wait for the lease; lead while holding it."""

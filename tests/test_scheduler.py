@@ -129,3 +129,23 @@ def test_a_leader_that_lost_its_lease_fires_nothing(rt):
     assert new.token > old.token
     assert old.fire_due() == 0  # fenced: its token is no longer the current one
     assert new.fire_due() == 1 and new.fire_due() == 0  # and the new leader fires it once
+
+
+def test_a_forgotten_canary_gets_one_reminder_per_period(rt, work):
+    from state import locks
+    from tests.rollout_fixtures import feed
+
+    day = 86400
+    locks.acquire(rt.redis, "web", "test", locks.Holder("rollout-1", "alice", "canary 10%", "canary",
+                                                        since=time.time() - 1.5 * day), ttl=3600)
+    locks.acquire(rt.redis, "api", "test", locks.Holder("rollout-2", "alice", "canary 10%", "canary",
+                                                        since=time.time() - 60), ttl=3600)  # young: left alone
+    leader = Scheduler(rt, identity="leader")
+    leader.token = leader.lease.acquire(rt.redis)
+    assert leader.remind_stale() == 1
+    assert leader.remind_stale() == 0  # the same period is told once, whoever leads
+    work()
+    [told] = [m for m in feed(rt) if "has been live" in m["text"]]
+    assert told["message"]["title"] == "web (test): a canary has been live for 36 hours: promote or abort it"
+    assert [b["value"] for b in told["message"]["buttons"]] == ["/deploy web promote", "/deploy web abort"]
+    assert leader.remind_stale(now=time.time() + day) == 2  # a day later: web again, and api is now a day old
