@@ -17,6 +17,8 @@ import socket
 import threading
 import time
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.redis import RedisJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -37,6 +39,11 @@ _current: "Scheduler | None" = None  # the process's scheduler, for the APSchedu
 def fire_due() -> int:
     """APScheduler job (every second, on the leader): enqueue every due change, exactly once."""
     return _current.fire_due() if _current is not None else 0
+
+
+def daily_digest() -> bool:
+    """APScheduler cron job (DOCKYARD_DIGEST_AT, on the leader): each team's digest, once a day."""
+    return _current.daily_digest() if _current is not None else False
 
 
 def remind_stale() -> int:
@@ -67,6 +74,9 @@ class Scheduler:
                          coalesce=True, max_instances=1, misfire_grace_time=30)
         self.aps.add_job("scheduler.loop:remind_stale", "interval", seconds=60, id="remind-stale",
                          replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=120)
+        hour, minute = self.rt.settings.digest_at.split(":")
+        self.aps.add_job("scheduler.loop:daily_digest", "cron", hour=int(hour), minute=int(minute), id="daily-digest",
+                         replace_existing=True, coalesce=True, max_instances=1, misfire_grace_time=3600)
         log.info("scheduler %s leads (token %s)", self.identity, self.token)
 
     def _follow(self) -> None:
@@ -111,6 +121,13 @@ class Scheduler:
                 return True
             except WatchError:  # a new leader (or another fire) changed something: it decides
                 return False
+
+    def daily_digest(self) -> bool:
+        if self.token is None:
+            return False
+        date = datetime.now(ZoneInfo(self.rt.settings.timezone)).strftime("%Y-%m-%d")
+        return self._fenced(self.token, f"digest:{date}", "notify", "jobs.digest.daily", "digest", f"digest-{date}",
+                            date=date)
 
     def remind_stale(self, now: float | None = None) -> int:
         """Tell the team about each canary or preview live longer than its service's limit, once a period."""
