@@ -18,6 +18,7 @@ def failed(service: str, sha: str, facts: tuple[tuple[str, str], ...], why: str,
                    lines=(f"why: {why}", "last log lines:", *log_lines))
 
 
-def built(service: str, tag: str, facts: tuple[tuple[str, str], ...], rollout_job: str | None) -> Message:
-    lines = (f"test rollout queued (job {rollout_job}): /status {service} in test follows it",) if rollout_job else ()
+def built(service: str, tag: str, facts: tuple[tuple[str, str], ...], rollout_job: str | None,
+          env: str = "test") -> Message:
+    lines = (f"{env} rollout queued (job {rollout_job}): /status {service} in {env} follows it",) if rollout_job else ()
     return Message(title=f"{service} built {tag}", severity="success", fields=facts, lines=lines)

@@ -20,7 +20,7 @@ from core import audit, logs, metrics
 from core.runtime import Runtime
 from jobs.queues import DEFAULT_TIMEOUT, enqueue
 from rules import policy
-from state import approvals, freezes, locks, schedules
+from state import approvals, freezes, images, locks, schedules
 
 log = logging.getLogger("dockyard.pipeline")
 ROLLOUT_TIMEOUT = 3600  # the job waits for the rollout; each strategy gives up sooner on its own deadline
@@ -48,15 +48,17 @@ class Outcome:
 
 def _catalog_error(rt: Runtime, command: Command) -> str | None:
     name = getattr(command, "service", None)
-    if name is None:
-        return None
+    if name is None:  # /freeze, /unfreeze: an environment the catalog names
+        env, known = getattr(command, "env", None), rt.rules.catalog.environment_names
+        return f"there is no {env} environment (the catalog has {', '.join(known)})" if env and env not in known \
+            else None
     service = rt.rules.service(name)
     if service is None:
         known = ", ".join(sorted(rt.rules.catalog.services))
         return f"service {name!r} is not in the catalog (known: {known})"
     env = getattr(command, "env", None)
     if env and env not in service.environments:
-        return f"{name} has no {env} environment (it has {', '.join(service.environments)})"
+        return f"{name} has no {env} environment (it has {', '.join(rt.rules.catalog.order_of(name))})"
     return None
 
 
@@ -92,6 +94,17 @@ def _rollout_conflict(rt: Runtime, command: Command) -> str | None:
     return locks.busy_message(command.service, command.env, current)
 
 
+def _unproven(rt: Runtime, command: Command) -> str | None:
+    """Refuse early an image the environment before never ran (the job checks again when it runs)."""
+    if not isinstance(command, c.Deploy) or command.break_glass:
+        return None
+    live = locks.holder(rt.redis, command.service, command.env)
+    if command.tag is None and command.strategy == "canary" and live is not None and live.kind == "canary":
+        return None  # a new weight for the live canary's own image
+    tag = command.tag or (images.latest(rt.redis, command.service) or {}).get("tag")
+    return images.unproven(rt.redis, rt.rules, command.service, command.env, tag) if tag else None
+
+
 def submit(rt: Runtime, request: ChatRequest) -> Outcome:
     """Run a chat command through parse → identity → policy → audit → RQ."""
     if not logs.request_id.get():
@@ -125,6 +138,9 @@ def submit(rt: Runtime, request: ChatRequest) -> Outcome:
     conflict = _rollout_conflict(rt, command)
     if conflict:
         return refuse("refused", conflict, command.verb, command.target or "")
+    unproven = _unproven(rt, command)
+    if unproven:
+        return refuse("refused", unproven, command.verb, command.target or "")
     if command.job is None:
         return refuse("unavailable", f"/{command.verb} is understood and you may run it, but this Dockyard "
                                      f"has no {command.verb} job yet; nothing was changed", command.verb,

@@ -51,9 +51,9 @@ def _deploy_image(cmd: Deploy, command: dict) -> tuple[dict, str, str]:
     tag = cmd.tag or (images.latest(rt.redis, cmd.service) or {}).get("tag")
     if tag is None:
         raise PermanentError(f"no tag given and {cmd.service} has no build yet: /deploy {cmd.service} <tag> to {cmd.env}")
-    if not images.ran_in_test(rt.redis, cmd.service, tag) and not cmd.break_glass:
-        raise PermanentError(f"{cmd.service}:{tag} has not run successfully in test; deploy it there first, or "
-                             f"an SRE may add --break-glass <reason>")
+    unproven = images.unproven(rt.redis, rt.rules, cmd.service, cmd.env, tag)
+    if unproven and not cmd.break_glass:
+        raise PermanentError(unproven)
     return {**command, "tag": tag}, f"{rt.rules.image_repository(cmd.service)}:{tag}", tag
 
 

@@ -164,14 +164,14 @@ def run(service: str, project: str, sha: str, ref: str, user: str, reply_to: dic
     gitlab.set_status(project, sha, "success", f"built {repository}:{tag}", target_url)
     images.record(rt.redis, service, tag, source=f"build {sha[:8]}")
     rollout_job = None
-    if svc.auto_deploy == "test" and "test" in svc.environments:
+    if svc.auto_deploy in svc.environments:  # the service's first environment (the catalog checks), or none
         rollout = enqueue(rt.redis, rt.settings, "rollouts", "jobs.dispatch.run", "deploy",
                           job_id=f"autodeploy-{build_id}", timeout=3600,
-                          command=Deploy(service=service, tag=tag, env="test").to_dict(),
+                          command=Deploy(service=service, tag=tag, env=svc.auto_deploy).to_dict(),
                           who={"user": user}, reply_to=targets[0] if targets else {"sink": "console"},
                           text=f"/deploy {service} {tag} (auto, after build)")
         rollout_job = rollout.id
-    message = say.built(service, tag, facts, rollout_job)
+    message = say.built(service, tag, facts, rollout_job, svc.auto_deploy)
     for target in targets:
         deliver(target, message, dedupe_key=f"build:{build_id}:{target}")
     return {"build": build_id, "ok": True, "tag": tag}

@@ -27,6 +27,7 @@ from deploy.routers import RouterError, Split, router_for
 from state import images, locks
 from jobs.notify import deliver
 from jobs.progress import Progress
+from jobs import promotion
 
 CANARY_LOCK_TTL = 24 * 3600  # a live canary holds the service until promote or abort
 
@@ -105,8 +106,7 @@ def _rolling(kube: Kube, target: Target, image: str, who: str, reply_to: dict, w
         _finish(reply_to, say.rolled_back(target.name, target.env_name, what, failure.reason, failure.details,
                                           f"revision {back.number} ({back.image})"))
         return
-    if target.env_name == "test":
-        images.mark_ran_in_test(runtime.get().redis, target.name, render.version_of(image))
+    promotion.passed(target.name, target.env_name, image)
     _finish(reply_to, say.done(target.name, target.env_name, what, summary, time.monotonic() - started))
 
 
@@ -174,14 +174,16 @@ class _Aborted(Exception):
 
 
 def deploy(service: str, env: str, tag: str | None, strategy: str, weight: int | None, who: str,
-           reply_to: dict) -> None:
-    """/deploy <svc> [<tag>] [to <env>] [rolling | canary N% | preview]."""
+           reply_to: dict, break_glass: str | None = None) -> None:
+    """/deploy <svc> [<tag>] [to <env>] [rolling | canary N% | preview]; the tag must have passed the env before."""
     kube, target = _context(service, env)
     if tag is None and not (strategy == "canary" and _canary_live(kube, target)):
         newest = images.latest(runtime.get().redis, service)
         if newest is None:
             raise PermanentError(f"no tag given and {service} has no build yet: /deploy {service} <tag>")
         tag = newest["tag"]
+    if tag is not None:  # None: the live canary's own image gets a new weight
+        promotion.admit(service, env, tag, break_glass, who, reply_to)
     image = _image(target, tag)
     if strategy == "rolling":
         what = f"rolling update to {render.version_of(image)}"  # type: ignore[arg-type]
@@ -239,8 +241,7 @@ def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None
                                              f"removes it"))
                 return
             remaining = Split(weight=0, preview=split.preview and track == "canary")
-            if env == "test":
-                images.mark_ran_in_test(redis, service, render.version_of(image))
+            promotion.passed(service, env, image)
         else:
             what, summary, remaining = "abort", None, Split()
         tracks.apply_split(kube, target, router, remaining)
@@ -343,7 +344,7 @@ def restart(service: str, env: str, who: str, reply_to: dict) -> None:
 # The chat verbs' jobs (named by their command classes in bots/commands/).
 
 def deploy_command(cmd: c.Deploy, who: str, reply_to: dict) -> None:
-    deploy(cmd.service, cmd.env, cmd.tag, cmd.strategy, cmd.weight, who, reply_to)
+    deploy(cmd.service, cmd.env, cmd.tag, cmd.strategy, cmd.weight, who, reply_to, cmd.break_glass)
 
 
 def control_command(cmd: c.DeployControl, who: str, reply_to: dict) -> None:

@@ -86,4 +86,19 @@ def load_rules(directory: str | Path) -> Rules:
             line = _locate(loc, _line_map(yaml.compose(catalog.read_text())))
             raise RulesError(f"{catalog}:{line}: {'.'.join(loc)}: channel {channel!r} is not defined "
                              f"under channels: in {root / 'routing.yaml'}")
+    _check_policy_envs(root / "policy.yaml", rules)
     return rules
+
+
+def _check_policy_envs(path: Path, rules: Rules) -> None:
+    """Grants and freeze windows name only the catalog's environments (or '*'): a typo would grant nothing."""
+    known = rules.catalog.environment_names
+    refs = [(("users", name, "grants", index, "envs", at), env) for name, user in rules.policy.users.items()
+            for index, grant in enumerate(user.grants) for at, env in enumerate(grant.envs)]
+    refs += [(("freezes", index, "envs", at), env) for index, window in enumerate(rules.policy.freezes)
+             for at, env in enumerate(window.envs)]
+    for loc, env in refs:
+        if env != "*" and env not in known:
+            line = _locate(loc, _line_map(yaml.compose(path.read_text())))
+            raise RulesError(f"{path}:{line}: {'.'.join(map(str, loc))}: environment {env!r} is not one of the "
+                             f"catalog's environments: ({', '.join(known)})")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+import string
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -11,7 +12,26 @@ from bots.sinks import registry
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 LANGUAGES = ("java-maven", "java-gradle", "go", "python", "node", "php", "static")
-ENVIRONMENTS = ("test", "prod")
+ENVIRONMENTS = ("test", "prod")  # the catalog's environments when it names none
+ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+HOST = re.compile(r"^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+HOST_ROUTERS = ("nginx", "istio", "gateway")  # the routers that route by host name
+
+
+def check_host(value: str) -> str:
+    """A host name an Ingress, VirtualService or HTTPRoute accepts (a leading `*.` is a wildcard)."""
+    if len(value) > 253 or not HOST.match(value):
+        raise ValueError(f"host {value!r} is not a DNS name like web.example.com "
+                         f"(lowercase letters, digits, '-' and '.')")
+    return value
+
+
+def pattern_host(pattern: str, service: str, env: str) -> str | None:
+    """`host_pattern` filled in for one service and environment (None when the pattern is unusable)."""
+    try:
+        return pattern.format(service=service, env=env)
+    except (KeyError, IndexError, ValueError, AttributeError):
+        return None
 RESOURCE_PRESET = re.compile(r"^(\d+(?:\.\d+)?)C(\d+)G$")
 
 
@@ -33,9 +53,12 @@ class Environment(Strict):
     """One environment a service runs in."""
 
     namespace: str
+    # The public host its router routes by. The catalog fills it in when unset: the service's `host:` for
+    # the service's last environment, `host_pattern` for any environment but the catalog's last (prod).
+    host: str | None = None
     replicas: int = Field(2, ge=0, le=200)
     resources: str = "1C1G"
-    approval: Literal["none", "required"] = "none"
+    approval: Literal["none", "required"] = "none"  # the catalog's environments: may already require it
     node_class: str = "general"
     min_ready: int = Field(1, ge=0)
     progress_deadline: int = Field(300, ge=5, le=3600)  # seconds without rollout progress before rollback
@@ -53,6 +76,12 @@ class Environment(Strict):
         if not re.match(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", value):
             raise ValueError(f"namespace {value!r} is not a valid Kubernetes namespace name")
         return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        return None if value is None else check_host(value)
+
 
 
 class Build(Strict):
@@ -75,23 +104,25 @@ class Service(Strict):
     app_type: Literal["http", "rpc"] = "http"
     health_path: str = "/healthz"
     branches: list[str] = ["main"]
-    auto_deploy: Literal["test", "none"] = "none"
+    auto_deploy: str = "none"  # the environment each build rolls out to (the service's first), or none
     environments: dict[str, Environment]
     channel: str | None = None  # routing channel name; the team's channel when unset
     build: Build = Build()
     router: Literal["nginx", "istio", "gateway", "replicas"] = "replicas"  # how canary traffic is split
-    host: str | None = None  # public host name for the nginx Ingress / Istio VirtualService
+    host: str | None = None  # the public host of the service's last environment (prod); see Environment.host
     gateway: str = "dockyard"  # Gateway API: the Gateway the HTTPRoute attaches to
 
     @field_validator("environments")
     @classmethod
     def _known_envs(cls, value: dict[str, Environment]) -> dict[str, Environment]:
-        unknown = set(value) - set(ENVIRONMENTS)
-        if unknown:
-            raise ValueError(f"unknown environment {sorted(unknown)[0]!r}; use one of {', '.join(ENVIRONMENTS)}")
         if not value:
-            raise ValueError("a service needs at least one environment")
+            raise ValueError("a service needs at least one environment")  # which ones: the catalog checks
         return value
+
+    @field_validator("host")
+    @classmethod
+    def _host(cls, value: str | None) -> str | None:
+        return None if value is None else check_host(value)
 
 
 class NodeClass(Strict):
@@ -106,6 +137,69 @@ class Team(Strict):
     channel: str
 
 
+class Stage(Strict):
+    """One of the catalog's environments, in promotion order: its name and whether changes there need approval."""
+
+    name: str
+    approval: Literal["none", "required"] = "none"
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not ENV_NAME.match(value):
+            raise ValueError(f"environment name {value!r} must be lowercase letters, digits and '-' "
+                             f"(at most 20, starting with a letter), like staging")
+        return value
+
+
+def _stages(value: Any) -> dict[str, str] | None:
+    """The catalog's raw `environments:` as {name: approval} in order; None when malformed (validation says why)."""
+    if not isinstance(value, list):
+        return None
+    out: dict[str, str] = {}
+    for item in value:
+        item = {"name": item} if isinstance(item, str) else item
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            return None
+        out[item["name"]] = item.get("approval", "none")
+    return out
+
+
+def _host_claims(name: str, spec: dict, stages: dict[str, str], pattern: Any) -> list[tuple[str, str, tuple]]:
+    """(environment, host, where it is written) for each environment of one raw service entry, in file order."""
+    envs = {e: v for e, v in spec["environments"].items() if e in stages and isinstance(v, dict)}
+    last = [e for e in stages if e in envs][-1:]
+    production = list(stages)[-1]
+    inherited: list[tuple[str, str, tuple]] = []
+    claims: dict[str, tuple[str, str, tuple]] = {}
+    for env, env_spec in envs.items():
+        if isinstance(env_spec.get("host"), str):
+            claims[env] = (env, env_spec["host"], ("services", name, "environments", env, "host"))
+        elif [env] == last and isinstance(spec.get("host"), str):
+            inherited.append((env, spec["host"], ("services", name, "host")))
+        elif env != production and isinstance(pattern, str) and pattern_host(pattern, name, env):
+            claims[env] = (env, pattern_host(pattern, name, env), ("services", name, "environments", env))
+    keys = list(spec)  # the service's own host: counts where it is written, before or after environments:
+    if "host" in keys and keys.index("host") < keys.index("environments"):
+        return inherited + list(claims.values())
+    return list(claims.values()) + inherited
+
+
+def _fill(name: str, spec: dict, stages: dict[str, str], hosts: dict[str, str]) -> dict:
+    """A raw service entry with each environment's effective approval and host written in."""
+    envs = {}
+    for env, env_spec in spec["environments"].items():
+        if isinstance(env_spec, dict) and stages.get(env) == "required":
+            if env_spec.get("approval") == "none":
+                raise Located(f"approval: none cannot loosen the catalog, whose environments: require approval "
+                              f"in {env}; remove this line", "services", name, "environments", env, "approval")
+            env_spec = {"approval": "required", **env_spec}  # what it says itself is checked as usual
+        if isinstance(env_spec, dict) and env in hosts:
+            env_spec = {**env_spec, "host": hosts[env]}
+        envs[env] = env_spec
+    return {**spec, "environments": envs}
+
+
 class Catalog(Strict):
     """catalog.yaml: teams and the services they own."""
 
@@ -113,6 +207,63 @@ class Catalog(Strict):
     node_classes: dict[str, NodeClass] = {"general": NodeClass()}
     teams: dict[str, Team]
     services: dict[str, Service]
+    # Promotion order: each environment takes only images that passed the one before it; the last is production.
+    environments: list[Stage] = [Stage(name=name) for name in ENVIRONMENTS]
+    host_pattern: str | None = None  # host of every environment but the last, e.g. "{service}.{env}.example.com"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _per_environment(cls, data: Any) -> Any:
+        """Write each service environment's effective approval and host in; refuse a host claimed twice."""
+        if not isinstance(data, dict) or not isinstance(data.get("services"), dict):
+            return data
+        stages = _stages(data.get("environments", list(ENVIRONMENTS)))
+        if stages is None:
+            return data  # field validation says what is wrong
+        claimed: dict[str, tuple[str, str]] = {}
+        services = {}
+        for name, spec in data["services"].items():
+            if not isinstance(spec, dict) or not isinstance(spec.get("environments"), dict):
+                services[name] = spec
+                continue
+            hosts = {}
+            for env, host, where in _host_claims(name, spec, stages, data.get("host_pattern")):
+                first = claimed.setdefault(host.lower(), (name, env))
+                if first != (name, env):
+                    raise Located(f"host {host!r} is claimed twice: by {first[0]} in {first[1]} and by {name} "
+                                  f"in {env}; every environment needs a host of its own", *where)
+                hosts[env] = host
+            services[name] = _fill(name, spec, stages, hosts)
+        return {**data, "services": services}
+
+    @field_validator("environments", mode="before")
+    @classmethod
+    def _names_alone(cls, value: Any) -> Any:
+        """`- staging` is short for `- {name: staging}`."""
+        return [{"name": v} if isinstance(v, str) else v for v in value] if isinstance(value, list) else value
+
+    @field_validator("environments")
+    @classmethod
+    def _order(cls, value: list[Stage]) -> list[Stage]:
+        names = [stage.name for stage in value]
+        if not names:
+            raise ValueError("name at least one environment, in promotion order, like [test, prod]")
+        twice = [n for i, n in enumerate(names) if n in names[:i]]
+        if twice:
+            raise ValueError(f"environment {twice[0]!r} is listed twice; list each once, in promotion order")
+        return value
+
+    @field_validator("host_pattern")
+    @classmethod
+    def _pattern(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        fields = {f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+        if not fields <= {"service", "env"} or pattern_host(value, "web", "test") is None:
+            raise ValueError(f"host_pattern {value!r} may use only {{service}} and {{env}}, "
+                             f"like \"{{service}}.{{env}}.example.com\"")
+        check_host(value.format(service="web", env="test"))
+        return value
 
     @model_validator(mode="after")
     def _references(self) -> "Catalog":
@@ -127,6 +278,47 @@ class Catalog(Strict):
                 raise Located(f"service {name!r} names team {svc.team!r}, which is not under teams:",
                               "services", name, "team")
         return self
+
+    @model_validator(mode="after")
+    def _environments_known(self) -> "Catalog":
+        names = self.environment_names
+        for name, svc in self.services.items():
+            for env_name in svc.environments:
+                if env_name not in names:
+                    raise Located(f"unknown environment {env_name!r}: the catalog's environments: are "
+                                  f"{', '.join(names)} (add it there, in promotion order)",
+                                  "services", name, "environments", env_name)
+            order = self.order_of(name)
+            if svc.auto_deploy != "none" and svc.auto_deploy != order[0]:
+                raise Located(f"auto_deploy: {svc.auto_deploy} must be none or {order[0]}, the first environment "
+                              f"{name} has: an environment after it takes only images that passed the one "
+                              f"before", "services", name, "auto_deploy")
+            hosted = [(e, svc.environments[e].host) for e in order if svc.environments[e].host]
+            if svc.router in HOST_ROUTERS and hosted:
+                for env_name in order:
+                    if svc.environments[env_name].host is None:
+                        where = (f"host: on the service (its last environment, {env_name}, takes it) or under "
+                                 f"environments.{env_name}" if env_name == order[-1] else
+                                 f"host: under environments.{env_name}, or host_pattern: at the top of the catalog")
+                        raise Located(f"{name} has no host in {env_name} but routes {hosted[0][1]} in "
+                                      f"{hosted[0][0]}: every environment needs its own; set {where}",
+                                      "services", name, "environments", env_name)
+        return self
+
+    @property
+    def environment_names(self) -> list[str]:
+        """The catalog's environments in promotion order (the last is production)."""
+        return [stage.name for stage in self.environments]
+
+    def order_of(self, service: str) -> list[str]:
+        """A service's environments in the catalog's promotion order."""
+        envs = self.services[service].environments
+        return [name for name in self.environment_names if name in envs]
+
+    def previous_environment(self, service: str, env: str) -> str | None:
+        """The environment an image must have passed before `env` takes it: the one before, among the service's."""
+        order = self.order_of(service)
+        return order[order.index(env) - 1] if env in order and order.index(env) > 0 else None
 
 
 class QuietHours(Strict):
@@ -202,8 +394,6 @@ class User(Strict):
 
     slack: str | None = None
     dingtalk: str | None = None
-    wecom: str | None = None  # WeCom userid (FromUserName)
-    feishu: str | None = None  # Feishu open_id (ou_…) or the tenant's user_id
     grants: list[Grant] = []
 
 

@@ -104,7 +104,7 @@ def test_a_new_canary_weight_keeps_the_image_the_approver_saw(chat, cluster):
     approve(chat, "/deploy gate v2 to prod canary 10%")
     assert fetching.image_of(prod(cluster, "canary")).endswith(":v2")
     images.record(chat.rt.redis, "gate", "v3", "a build after the canary started")
-    images.mark_ran_in_test(chat.rt.redis, "gate", "v3")
+    images.mark_passed(chat.rt.redis, "gate", "test", "v3")
     ident = approve(chat, "/deploy gate to prod canary 30%")
     assert approvals.load(ident)["image"] == ""  # nothing new was asked for
     canary = prod(cluster, "canary")

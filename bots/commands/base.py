@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 from core import durations
-from rules.models import ENVIRONMENTS, SERVICE_NAME
+from rules.models import ENV_NAME, SERVICE_NAME
 
 Queue = str  # commands | rollouts | builds
 
@@ -145,13 +145,15 @@ class Tokens:
         return name
 
     def env(self) -> str:
-        name = self.take(f"environment ({' or '.join(ENVIRONMENTS)})")
-        if name not in ENVIRONMENTS:
-            raise self.fail(f"unknown environment {name!r}; use {' or '.join(ENVIRONMENTS)}")
+        """Any well-formed environment name: the pipeline checks it against the catalog."""
+        name = self.take("environment, like test or prod")
+        if not ENV_NAME.match(name):
+            raise self.fail(f"{name!r} is not an environment name (lowercase letters, digits and '-', "
+                            f"like test or staging)")
         return name
 
     def break_glass(self) -> str | None:
-        """`--break-glass <reason>` at the end: an SRE's audited override (a freeze; prod's tested-image rule)."""
+        """`--break-glass <reason>` at the end: an SRE's audited override (a freeze; the promotion order)."""
         if not self.accept("--break-glass"):
             return None
         reason = self.rest()

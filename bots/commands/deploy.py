@@ -25,7 +25,7 @@ class Deploy(Command):
     env: str = "test"
     strategy: Literal["rolling", "canary", "preview"] = "rolling"
     weight: int | None = None
-    break_glass: str | None = None  # reason to deploy to prod an image that never ran in test
+    break_glass: str | None = None  # reason to deploy an image the environment before never ran (or in a freeze)
     at: datetime | None = None  # a timed deploy: approved now, run then
 
 

@@ -17,8 +17,6 @@ SINKS: dict[str, str] = {
     "console": "bots.console",
     "slack": "bots.slack",
     "dingtalk": "bots.dingtalk",
-    "wecom": "bots.wecom",
-    "feishu": "bots.feishu",
 }
 
 

@@ -20,8 +20,8 @@ class GatewayRouter(Router):
         refs = [backend("stable", 100 - split.weight)] + ([backend("canary", split.weight)] if split.weight else [])
         rules.append({"backendRefs": refs})
         spec: dict = {"parentRefs": [{"name": target.service.gateway}], "rules": rules}
-        if target.service.host:
-            spec["hostnames"] = [target.service.host]
+        if target.env.host:
+            spec["hostnames"] = [target.env.host]
         return [{"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
                  "metadata": {"name": target.name, "namespace": target.namespace,
                               "labels": render.labels(target, "stable")},

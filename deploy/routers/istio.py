@@ -23,4 +23,4 @@ class IstioRouter(Router):
         return [{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
                  "metadata": {"name": target.name, "namespace": target.namespace,
                               "labels": render.labels(target, "stable")},
-                 "spec": {"hosts": [target.service.host or target.name], "http": http}}]
+                 "spec": {"hosts": [target.env.host or target.name], "http": http}}]

@@ -12,8 +12,8 @@ CANARY = "nginx.ingress.kubernetes.io/canary"
 def _ingress(target: Target, name: str, backend: str, annotations: dict[str, str]) -> dict:
     rule: dict = {"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {
         "service": {"name": backend, "port": {"name": "http"}}}}]}}
-    if target.service.host:
-        rule["host"] = target.service.host
+    if target.env.host:  # each environment its own host, so test traffic never reaches prod's Ingress
+        rule["host"] = target.env.host
     return {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
             "metadata": {"name": name, "namespace": target.namespace, "labels": render.labels(target, "stable"),
                          "annotations": annotations},
