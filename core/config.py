@@ -7,7 +7,8 @@ values are pydantic SecretStr: they print as '**********' in logs and errors.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,6 +37,7 @@ class Settings(BaseModel):
     job_backoff: tuple[int, ...] = (10, 30, 90)
     approval_ttl: int = 3600
     timezone: str = "UTC"  # how people read times: freeze windows, /freeze until 18:00
+    digest_at: str = "09:00"  # each team's daily digest, in `timezone`
     kaniko_image: str = "registry.local/kaniko/executor:v1.23.2"  # mirror the Kaniko executor here
     registry_secret: str = "dockyard-registry"  # dockerconfigjson Secret in dockyard-builds, by name
     git_secret: str = "dockyard-git"  # Secret with key `token` for cloning private repositories
@@ -53,6 +55,21 @@ class Settings(BaseModel):
     dingtalk_robot_secrets: dict[str, SecretStr] = {}  # robot name -> sign secret, when robots differ
     # Where a callback's sessionWebhook may point: DingTalk's own API origins, over HTTPS.
     dingtalk_reply_origins: tuple[str, ...] = ("https://oapi.dingtalk.com", "https://api.dingtalk.com")
+    wecom_corp_id: str | None = None  # the callbacks must be encrypted for this corp
+    wecom_agent_id: str | None = None  # the self-built app that receives commands and answers them
+    wecom_secret: SecretStr | None = None  # the app's Secret: access tokens for message/send
+    wecom_token: SecretStr | None = None  # the callback's Token (msg_signature)
+    wecom_encoding_aes_key: SecretStr | None = None  # the callback's EncodingAESKey (43 characters)
+    wecom_api_url: str = "https://qyapi.weixin.qq.com"
+    wecom_robots: dict[str, SecretStr] = {}  # robot name -> webhook URL (it carries the robot's key)
+    feishu_app_id: str | None = None  # the app whose bot receives commands and posts cards with buttons
+    feishu_app_secret: SecretStr | None = None
+    feishu_verification_token: SecretStr | None = None  # event subscription: the token in each event
+    feishu_encrypt_key: SecretStr | None = None  # event subscription: encrypted, signed bodies
+    feishu_api_url: str = "https://open.feishu.cn"
+    feishu_robots: dict[str, SecretStr] = {}  # custom bot name -> webhook URL (it carries the bot's token)
+    feishu_robot_secret: SecretStr | None = None  # the bots' signing secret (签名校验)
+    feishu_robot_secrets: dict[str, SecretStr] = {}  # bot name -> signing secret, when bots differ
     gitlab_url: str | None = None
     gitlab_token: SecretStr | None = None
     gitlab_webhook_token: SecretStr | None = None
@@ -116,6 +133,36 @@ def _named(name: str, value: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _chat_apps(get: Callable[[str], str | None]) -> dict:
+    """WeCom's and Feishu's variables (WECOM_*, FEISHU_*), checked like the rest."""
+    values: dict = {}
+    for name in ("WECOM_CORP_ID", "FEISHU_APP_ID"):
+        if get(name):
+            values[name.lower()] = get(name)
+    if get("WECOM_AGENT_ID"):
+        values["wecom_agent_id"] = str(_int("WECOM_AGENT_ID", get("WECOM_AGENT_ID"), 1, 2**31 - 1))
+    aes_key = get("WECOM_ENCODING_AES_KEY")
+    if aes_key and not re.fullmatch(r"[A-Za-z0-9]{43}", aes_key):
+        raise ConfigError("WECOM_ENCODING_AES_KEY must be the 43 letters and digits WeCom shows as EncodingAESKey")
+    for name in ("WECOM_SECRET", "WECOM_TOKEN", "WECOM_ENCODING_AES_KEY", "FEISHU_APP_SECRET",
+                 "FEISHU_VERIFICATION_TOKEN", "FEISHU_ENCRYPT_KEY"):
+        if get(name):
+            values[name.lower()] = SecretStr(get(name))
+    for name in ("WECOM_API_URL", "FEISHU_API_URL"):
+        if get(name):
+            values[name.lower()] = _url(name, get(name), ("http", "https"))
+    for name, field in (("WECOM_ROBOT_WEBHOOK", "wecom_robots"), ("FEISHU_ROBOT_WEBHOOK", "feishu_robots")):
+        if get(name):
+            values[field] = {k: SecretStr(_url(name, v, ("http", "https"))) for k, v in _named(name, get(name))}
+    secret = get("FEISHU_ROBOT_SECRET") or ""
+    items = [part.strip() for part in secret.split(",") if part.strip()]
+    if len(items) > 1 or (items and re.fullmatch(r"[\w-]+=.+", items[0])):  # Feishu's own are letters and digits
+        values["feishu_robot_secrets"] = {k: SecretStr(v) for k, v in _named("FEISHU_ROBOT_SECRET", secret)}
+    elif items:
+        values["feishu_robot_secret"] = SecretStr(items[0])
+    return values
+
+
 def from_env(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate Settings from the environment (or a given mapping)."""
     env = os.environ if env is None else env
@@ -155,6 +202,10 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         values["build_timeout"] = _int("DOCKYARD_BUILD_TIMEOUT", get("DOCKYARD_BUILD_TIMEOUT"), 60, 4 * 3600)
     if get("DOCKYARD_TIMEZONE"):
         values["timezone"] = _zone(get("DOCKYARD_TIMEZONE"))
+    if get("DOCKYARD_DIGEST_AT"):
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", get("DOCKYARD_DIGEST_AT")):
+            raise ConfigError(f"DOCKYARD_DIGEST_AT={get('DOCKYARD_DIGEST_AT')!r} is not a time like 09:00")
+        values["digest_at"] = get("DOCKYARD_DIGEST_AT")
     if get("DOCKYARD_APPROVAL_TTL"):
         values["approval_ttl"] = _int("DOCKYARD_APPROVAL_TTL", get("DOCKYARD_APPROVAL_TTL"), 1, 7 * 86400)
     if get("DOCKYARD_JOB_BACKOFF"):
@@ -183,4 +234,5 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         if get(name) and not (name == "DINGTALK_ROBOT_SECRET" and "dingtalk_robot_secrets" in values):
             # A per-robot list is no one robot's secret: a robot missing from it must not sign with the lot.
             values[name.lower()] = SecretStr(get(name))
+    values.update(_chat_apps(get))
     return Settings(**values)

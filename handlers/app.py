@@ -9,7 +9,9 @@ from flask import Flask, abort, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from bots.dingtalk import callback as dingtalk
+from bots.feishu import events as feishu
 from bots.slack import blueprint as slack
+from bots.wecom import callback as wecom
 from core import logs, metrics, runtime
 from core.config import Settings
 from core.runtime import Runtime
@@ -32,7 +34,7 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
     app.extensions["dockyard"] = rt
     app.wsgi_app = limits.BoundedBody(app.wsgi_app)  # type: ignore[method-assign]
 
-    for blueprint in (probes.bp, alerts.bp, gitlab.bp, links.bp, slack.bp, dingtalk.bp):
+    for blueprint in (probes.bp, alerts.bp, gitlab.bp, links.bp, slack.bp, dingtalk.bp, wecom.bp, feishu.bp):
         app.register_blueprint(blueprint)
     if rt.settings.slack_signing_secret and rt.settings.slack_bot_token:
         # Only a process with Slack configured loads bolt (and its Web API client).

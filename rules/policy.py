@@ -37,6 +37,10 @@ def resolve(rules: Rules, channel: str, chat_id: str) -> Identity:
             return Identity(name, channel, chat_id)
         if channel == "dingtalk" and user.dingtalk == chat_id:
             return Identity(name, channel, chat_id)
+        if channel == "wecom" and user.wecom == chat_id:
+            return Identity(name, channel, chat_id)
+        if channel == "feishu" and user.feishu == chat_id:
+            return Identity(name, channel, chat_id)
     return Identity(ANONYMOUS, channel, chat_id)
 
 

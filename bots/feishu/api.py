@@ -1,0 +1,75 @@
+"""Feishu's HTTP API: custom bot webhooks, and the app's tenant token and message sending."""
+
+from __future__ import annotations
+
+import json
+
+import requests
+from redis import Redis
+
+from bots.sinks.base import SinkError
+from core.config import Settings
+
+TIMEOUT = 5
+TOKEN_KEY = "dockyard:feishu:tenant-token"
+STALE_TOKEN = frozenset({99991661, 99991663, 99991668})  # missing, invalid, expired tenant token
+
+
+def call(method: str, url: str, payload: dict | None = None, **kwargs) -> dict:  # type: ignore[no-untyped-def]
+    """One request to Feishu; its JSON answer ({code, msg, ...}) whatever the HTTP status below 500."""
+    headers = {"Content-Type": "application/json; charset=utf-8", **kwargs.pop("headers", {})}
+    data = json.dumps(payload, ensure_ascii=False).encode() if payload is not None else None
+    try:
+        # Never follow a redirect: a webhook must land on the host that was configured.
+        response = requests.request(method, url, data=data, headers=headers, timeout=TIMEOUT,
+                                    allow_redirects=False, **kwargs)
+    except requests.RequestException as exc:
+        raise SinkError(f"Feishu did not answer: {exc.__class__.__name__}") from None
+    if response.status_code >= 500:
+        raise SinkError(f"Feishu answered {response.status_code}")
+    if 300 <= response.status_code < 400:
+        raise SinkError(f"Feishu answered a redirect ({response.status_code}); not followed", retryable=False)
+    try:
+        answer = response.json()
+    except ValueError:
+        raise SinkError(f"Feishu answered {response.status_code} without JSON", retryable=False) from None
+    if not isinstance(answer, dict):
+        raise SinkError("Feishu answered something other than a JSON object", retryable=False)
+    return answer
+
+
+def code(answer: dict) -> int:
+    """The error code of an answer, 0 when it worked (custom bots once answered StatusCode instead)."""
+    return int(answer["code"] if "code" in answer else answer.get("StatusCode", 0) or 0)
+
+
+def tenant_token(redis: Redis, settings: Settings) -> str:
+    """The app's tenant_access_token, cached in Redis a little shorter than Feishu keeps it."""
+    cached = redis.get(TOKEN_KEY)
+    if cached:
+        return cached.decode()
+    if not (settings.feishu_app_id and settings.feishu_app_secret):
+        raise SinkError("Feishu's app is not configured here: set FEISHU_APP_ID and FEISHU_APP_SECRET",
+                        retryable=False)
+    answer = call("POST", f"{settings.feishu_api_url.rstrip('/')}/open-apis/auth/v3/tenant_access_token/internal",
+                  {"app_id": settings.feishu_app_id, "app_secret": settings.feishu_app_secret.get_secret_value()})
+    if code(answer) != 0 or not answer.get("tenant_access_token"):
+        raise SinkError(f"Feishu refused the app's token: {code(answer)} {answer.get('msg')}", retryable=False)
+    redis.set(TOKEN_KEY, str(answer["tenant_access_token"]), ex=max(60, int(answer.get("expire", 7200)) - 300))
+    return str(answer["tenant_access_token"])
+
+
+def send_card(redis: Redis, settings: Settings, chat_id: str, card: dict) -> dict:
+    """The app posts a card to a chat it is in; a stale token is fetched again once."""
+    url = f"{settings.feishu_api_url.rstrip('/')}/open-apis/im/v1/messages"
+    body = {"receive_id": chat_id, "msg_type": "interactive", "content": json.dumps(card, ensure_ascii=False)}
+
+    def post() -> dict:
+        return call("POST", url, body, params={"receive_id_type": "chat_id"},
+                    headers={"Authorization": f"Bearer {tenant_token(redis, settings)}"})
+
+    answer = post()
+    if code(answer) in STALE_TOKEN:
+        redis.delete(TOKEN_KEY)
+        answer = post()
+    return answer

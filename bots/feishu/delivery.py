@@ -1,0 +1,40 @@
+"""Where Feishu messages go, within which quota: custom bots (100 a minute and 5 a second each,
+20 KB a request) and the Dockyard app's cards in a chat (5 a second per chat, 30 KB a card)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bots.feishu import api, card, sign
+from bots.sinks import outbox
+from bots.sinks.base import SinkError
+from core.config import Settings
+from core.runtime import Runtime
+
+CHAT = "chat:"  # a box named chat:<chat id> is posted by the app; any other is a custom bot
+TOO_FAST = frozenset({11232, 230020, 99991400})  # custom bot, per-chat and per-app rate limits
+
+ROBOT = outbox.Quota(
+    sink="feishu", platform="Feishu", limits=((100, 60.0), (5, 1.0)), max_bytes=card.BOT_BODY_BYTES,
+    render=card.bot_payload, size=card.bot_size, error=api.code, too_fast=TOO_FAST)
+APP = replace(ROBOT, limits=((5, 1.0),), max_bytes=card.APP_BODY_BYTES, render=card.app_payload,
+              size=card.app_size)
+
+
+def quota(box: str) -> outbox.Quota:
+    return APP if box.startswith(CHAT) else ROBOT
+
+
+def robot_url(settings: Settings, robot: str) -> str:
+    if robot not in settings.feishu_robots:
+        raise SinkError(f"no Feishu bot {robot!r}: add it to FEISHU_ROBOT_WEBHOOK", retryable=False)
+    return settings.feishu_robots[robot].get_secret_value()
+
+
+def send(rt: Runtime, box: str, payload: dict) -> dict:
+    """Post one card to the box's destination; returns Feishu's answer."""
+    if box.startswith(CHAT):
+        return api.send_card(rt.redis, rt.settings, box.removeprefix(CHAT), payload["card"])
+    secret = rt.settings.feishu_robot_secrets.get(box) or rt.settings.feishu_robot_secret
+    return api.call("POST", robot_url(rt.settings, box),
+                    sign.signed_body(payload, secret.get_secret_value() if secret else None))

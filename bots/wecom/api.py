@@ -1,0 +1,69 @@
+"""WeCom's HTTP API: group-robot webhooks, and the app's access token and message/send."""
+
+from __future__ import annotations
+
+import json
+
+import requests
+from redis import Redis
+
+from bots.sinks.base import SinkError
+from core.config import Settings
+
+TIMEOUT = 5
+TOKEN_KEY = "dockyard:wecom:app-token"
+STALE_TOKEN = frozenset({40014, 41001, 42001})  # invalid, missing, expired access_token
+
+
+def post_json(url: str, payload: dict, params: dict | None = None) -> dict:
+    """POST JSON to WeCom; it answers 200 with {errcode, errmsg}. Redirects are never followed."""
+    body = json.dumps(payload, ensure_ascii=False).encode()  # as measured: requests' json= would \\u-escape
+    return _call("POST", url, params=params, data=body, headers={"Content-Type": "application/json; charset=utf-8"})
+
+
+def _call(method: str, url: str, **kwargs) -> dict:  # type: ignore[no-untyped-def]
+    try:
+        response = requests.request(method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
+    except requests.RequestException as exc:
+        raise SinkError(f"WeCom did not answer: {exc.__class__.__name__}") from None
+    if response.status_code >= 500:
+        raise SinkError(f"WeCom answered {response.status_code}")
+    if 300 <= response.status_code < 400:
+        raise SinkError(f"WeCom answered a redirect ({response.status_code}); not followed", retryable=False)
+    try:
+        answer = response.json()
+    except ValueError:
+        raise SinkError(f"WeCom answered {response.status_code} without JSON", retryable=False) from None
+    if not isinstance(answer, dict):
+        raise SinkError("WeCom answered something other than a JSON object", retryable=False)
+    return answer
+
+
+def access_token(redis: Redis, settings: Settings) -> str:
+    """The app's access token, cached in Redis a little shorter than WeCom keeps it (7,200 s)."""
+    cached = redis.get(TOKEN_KEY)
+    if cached:
+        return cached.decode()
+    if not (settings.wecom_corp_id and settings.wecom_secret):
+        raise SinkError("WeCom's app is not configured here: set WECOM_CORP_ID and WECOM_SECRET", retryable=False)
+    answer = _call("GET", f"{settings.wecom_api_url.rstrip('/')}/cgi-bin/gettoken",
+                   params={"corpid": settings.wecom_corp_id, "corpsecret": settings.wecom_secret.get_secret_value()})
+    if answer.get("errcode", 0) != 0 or not answer.get("access_token"):
+        raise SinkError(f"WeCom refused the app's token: {answer.get('errcode')} {answer.get('errmsg')}",
+                        retryable=answer.get("errcode") == -1)
+    token = str(answer["access_token"])
+    redis.set(TOKEN_KEY, token, ex=max(60, int(answer.get("expires_in", 7200)) - 300))
+    return token
+
+
+def send_app(redis: Redis, settings: Settings, userid: str, payload: dict) -> dict:
+    """One app message to one member (message/send); a stale token is fetched again once."""
+    if not settings.wecom_agent_id:
+        raise SinkError("WeCom's app is not configured here: set WECOM_AGENT_ID", retryable=False)
+    body = {"touser": userid, "agentid": int(settings.wecom_agent_id), **payload}
+    url = f"{settings.wecom_api_url.rstrip('/')}/cgi-bin/message/send"
+    answer = post_json(url, body, params={"access_token": access_token(redis, settings)})
+    if answer.get("errcode") in STALE_TOKEN:
+        redis.delete(TOKEN_KEY)
+        answer = post_json(url, body, params={"access_token": access_token(redis, settings)})
+    return answer

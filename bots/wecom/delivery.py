@@ -1,0 +1,38 @@
+"""Where WeCom messages go, within which quota: group robots (20 a minute, 4,096 bytes of markdown)
+and the app's messages to one member (WeCom discards what passes 30 a minute per member)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bots.sinks import outbox
+from bots.sinks.base import SinkError
+from bots.wecom import api, markdown
+from core.config import Settings
+from core.runtime import Runtime
+
+USER = "user:"  # a box named user:<userid> is the app's chat with that member; any other is a robot
+TOO_FAST = frozenset({45009})  # "api freq out of limit"
+
+ROBOT = outbox.Quota(
+    sink="wecom", platform="WeCom", limits=((20, 60.0),), max_bytes=markdown.ROBOT_BYTES,
+    render=markdown.robot_payload, size=lambda payload: len(payload["markdown"]["content"].encode()),
+    error=lambda answer: int(answer.get("errcode", 0) or 0), too_fast=TOO_FAST)
+APP = replace(ROBOT, limits=((30, 60.0),), max_bytes=markdown.APP_BYTES, render=markdown.app_payload)
+
+
+def quota(box: str) -> outbox.Quota:
+    return APP if box.startswith(USER) else ROBOT
+
+
+def robot_url(settings: Settings, robot: str) -> str:
+    if robot not in settings.wecom_robots:
+        raise SinkError(f"no WeCom robot {robot!r}: add it to WECOM_ROBOT_WEBHOOK", retryable=False)
+    return settings.wecom_robots[robot].get_secret_value()
+
+
+def send(rt: Runtime, box: str, payload: dict) -> dict:
+    """Post one payload to the box's destination; returns WeCom's answer."""
+    if box.startswith(USER):
+        return api.send_app(rt.redis, rt.settings, box.removeprefix(USER), payload)
+    return api.post_json(robot_url(rt.settings, box), payload)
