@@ -1,0 +1,149 @@
+"""Delivery within a chat platform's quota, per destination (a group robot, a person, a chat). Knows no sink.
+
+Messages wait in a Redis list per destination ("box"). A flush sends them one by one while every
+limit of the platform allows; when more are waiting than the limits have slots, they are merged
+into digest messages, so every event is delivered and none is dropped. What does not fit waits
+for the next window, and an answer that says "too fast" (or any refusal) keeps the messages and
+backs off. Each platform describes itself with a Quota: its limits, its size limit and renderer,
+and how its answers read.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from redis import Redis
+
+from bots.message import SEVERITY_ORDER, Message
+from bots.plaintext import ICONS
+from core.config import Settings
+from jobs.queues import enqueue
+
+MAX_PENDING_READ = 5000
+FLUSH_JOB = "jobs.outbox.flush"
+
+
+@dataclass(frozen=True)
+class Quota:
+    """How one destination of a platform may be sent to, and how the platform answers."""
+
+    sink: str  # the sink's name: Redis keys, job kind, metric label
+    platform: str  # what people call it, for the digest's footer
+    limits: tuple[tuple[int, float], ...]  # (messages, seconds): every window is respected
+    max_bytes: int  # the most size() of one payload may be
+    render: Callable[[Message], dict]  # Message -> the payload to send (cut to fit max_bytes)
+    size: Callable[[dict], int]  # a payload's size as the platform counts it
+    error: Callable[[dict], int]  # the platform's error code in an answer; 0 when sent
+    too_fast: frozenset[int]  # codes that mean "slow down"
+    backoff: float = 60.0  # seconds to wait after a refusal
+
+
+@dataclass(frozen=True)
+class Flushed:
+    sent: int  # messages (or digests) sent
+    events: int  # events they carried
+    waiting: int  # events still queued
+    retry_after: float | None  # seconds until the next flush is worth trying
+
+
+def outbox_key(sink: str, box: str) -> str:
+    return f"dockyard:{sink}:outbox:{box}"
+
+
+def sent_key(sink: str, box: str) -> str:
+    return f"dockyard:{sink}:sent:{box}"
+
+
+def pending_key(sink: str, box: str) -> str:
+    return f"dockyard:{sink}:flush-pending:{box}"
+
+
+def digest_line(message: Message) -> str:
+    fields = "; ".join(f"{k}: {v}" for k, v in message.fields)
+    first = message.lines[0] if message.lines else ""
+    return " — ".join(p for p in (f"{ICONS[message.severity]} {message.title}", fields, first) if p)
+
+
+def digest(messages: list[Message], platform: str) -> Message:
+    """One message carrying many: a line each, as urgent as the most urgent of them."""
+    worst = max(messages, key=lambda m: SEVERITY_ORDER.index(m.severity))
+    return Message(title=f"{len(messages)} notifications", severity=worst.severity,
+                   lines=tuple(digest_line(m) for m in messages), footer=f"merged to stay within {platform}'s quota")
+
+
+def plan(quota: Quota, messages: list[Message], slots: int) -> list[list[Message]]:
+    """Group waiting messages into at most `slots` sends: alone while they fit, else packed digests."""
+    if slots <= 0 or not messages:
+        return []
+    if len(messages) <= slots:
+        return [[m] for m in messages]
+    room = quota.max_bytes - min(500, quota.max_bytes // 10)  # the digest's title and footer grow a little
+    batches: list[list[Message]] = [[]]
+    for message in messages:
+        trial = batches[-1] + [message]
+        if batches[-1] and quota.size(quota.render(digest(trial, quota.platform))) > room:
+            if len(batches) == slots:
+                break
+            batches.append([message])
+        else:
+            batches[-1] = trial
+    return batches
+
+
+def push(redis: Redis, quota: Quota, box: str, message: Message) -> int:
+    """Queue one message for a destination; returns how many wait."""
+    return redis.rpush(outbox_key(quota.sink, box), json.dumps(message.to_dict()))
+
+
+def _slots(redis: Redis, quota: Quota, box: str, now: float) -> int:
+    """How many more sends every window allows right now."""
+    key = sent_key(quota.sink, box)
+    redis.zremrangebyscore(key, 0, now - max(seconds for _, seconds in quota.limits))
+    return min(count - redis.zcount(key, now - seconds, "+inf") for count, seconds in quota.limits)
+
+
+def _next_slot(redis: Redis, quota: Quota, box: str, now: float) -> float:
+    """Seconds until every window has room for one more send."""
+    key, wait = sent_key(quota.sink, box), 0.0
+    for count, seconds in quota.limits:
+        stamps = [score for _, score in redis.zrangebyscore(key, now - seconds, "+inf", withscores=True)]
+        if len(stamps) >= count:  # full: the send that leaves the window first frees a slot
+            wait = max(wait, stamps[len(stamps) - count] + seconds - now)
+    return max(1.0, wait)
+
+
+def flush(redis: Redis, quota: Quota, box: str, send: Callable[[dict], dict],
+          now: Callable[[], float] = time.time) -> Flushed:
+    """Send what the quota allows now. `send` posts one payload and returns the platform's JSON answer."""
+    pending = [Message.from_dict(json.loads(raw))
+               for raw in redis.lrange(outbox_key(quota.sink, box), 0, MAX_PENDING_READ - 1)]
+    sent = events = 0
+    retry_after: float | None = None
+    for batch in plan(quota, pending, _slots(redis, quota, box, now())):
+        answer = send(quota.render(batch[0] if len(batch) == 1 else digest(batch, quota.platform)))
+        if quota.error(answer) != 0:  # too fast, or refused: keep the messages; the caller logs why
+            retry_after = quota.backoff
+            break
+        stamp = now()
+        pipe = redis.pipeline()
+        pipe.zadd(sent_key(quota.sink, box), {f"{stamp}:{uuid.uuid4().hex[:8]}": stamp})
+        pipe.expire(sent_key(quota.sink, box), int(max(seconds for _, seconds in quota.limits)) * 2 + 1)
+        pipe.lpop(outbox_key(quota.sink, box), len(batch))
+        pipe.execute()
+        sent += 1
+        events += len(batch)
+    waiting = redis.llen(outbox_key(quota.sink, box))
+    if waiting and retry_after is None:
+        retry_after = _next_slot(redis, quota, box, now())
+    return Flushed(sent, events, waiting, retry_after)
+
+
+def schedule_flush(redis: Redis, settings: Settings, sink: str, box: str, delay: float | None = None) -> None:
+    """Make sure one flush job for the destination is queued (or scheduled after `delay` seconds)."""
+    if not redis.set(pending_key(sink, box), "1", nx=True, ex=int(delay or 0) + 120):
+        return
+    enqueue(redis, settings, "notify", FLUSH_JOB, f"{sink}-flush", delay=delay, sink=sink, box=box)

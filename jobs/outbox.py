@@ -1,0 +1,48 @@
+"""Drain one destination's outbox within its platform's quota; reschedule what must wait.
+
+Each sink that uses the shared outbox has a `delivery` module beside its sink: quota(box) says
+how the destination may be sent to, send(rt, box, payload) posts one payload.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from bots.sinks import outbox
+from bots.sinks.registry import SINKS
+from core import metrics, runtime
+
+log = logging.getLogger("dockyard.outbox")
+
+
+def flush(sink: str, box: str) -> dict:
+    """RQ job: send what the quota allows, merge bursts into digests, come back for the rest."""
+    rt = runtime.get()
+    redis = rt.redis
+    redis.delete(outbox.pending_key(sink, box))
+    delivery = importlib.import_module(f"{SINKS[sink]}.delivery")
+    lock = redis.lock(f"dockyard:{sink}:flush-lock:{box}", timeout=60, blocking_timeout=30)
+    if not lock.acquire():
+        outbox.schedule_flush(redis, rt.settings, sink, box, delay=5)
+        return {"sink": sink, "box": box, "skipped": "another flush is running"}
+    quota = delivery.quota(box)
+    try:
+        def send(payload: dict) -> dict:
+            answer = delivery.send(rt, box, payload)
+            code = quota.error(answer)
+            if code:
+                log.warning("%s %s answered %s %s%s", sink, box, code,
+                            str(answer.get("errmsg") or answer.get("msg") or "")[:200],
+                            " (too fast: backing off)" if code in quota.too_fast else "")
+                metrics.inc(redis, "dockyard_notifications_failed", sink=sink)
+            else:
+                metrics.inc(redis, "dockyard_notifications_sent", sink=sink)
+            return answer
+
+        result = outbox.flush(redis, quota, box, send)
+    finally:
+        lock.release()
+    if result.waiting:
+        outbox.schedule_flush(redis, rt.settings, sink, box, delay=result.retry_after)
+    return {"sink": sink, "box": box, "sent": result.sent, "events": result.events, "waiting": result.waiting}
