@@ -394,6 +394,8 @@ class User(Strict):
 
     slack: str | None = None
     dingtalk: str | None = None
+    wecom: str | None = None  # WeCom userid (FromUserName)
+    feishu: str | None = None  # Feishu open_id (ou_…) or the tenant's user_id
     grants: list[Grant] = []
 
 

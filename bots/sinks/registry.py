@@ -17,6 +17,8 @@ SINKS: dict[str, str] = {
     "console": "bots.console",
     "slack": "bots.slack",
     "dingtalk": "bots.dingtalk",
+    "wecom": "bots.wecom",
+    "feishu": "bots.feishu",
 }
 
 
