@@ -52,6 +52,10 @@ def aborted(service: str, env: str) -> Message:
                    fields=(("traffic", "all to stable"),))
 
 
-def autoscaling(service: str, env: str, low: int, high: int, cpu_percent: int) -> Message:
-    return Message(title=f"{service} ({env}): autoscaling {low}–{high} replicas at {cpu_percent}% CPU",
-                   severity="success", lines=("the HPA needs the metrics API (metrics-server) to act",))
+def autoscaling(service: str, env: str, low: int, high: int, goals: str, catalog: str) -> Message:
+    """/autoscale done: the range and what it follows, and how long it stands against the catalog."""
+    return Message(title=f"{service} ({env}): autoscaling {low}–{high} replicas at {goals}",
+                   severity="success", lines=("the HPA needs the metrics API (metrics-server, or an adapter for "
+                                              "custom metrics) to act",
+                                              f"deploys keep it until the catalog's autoscale for {env} changes "
+                                              f"(it says: {catalog})"))

@@ -8,6 +8,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from deploy.kube import Kube
+from deploy.render import CONFIG_CHECKSUM
 
 REVISION = "deployment.kubernetes.io/revision"
 
@@ -46,7 +47,49 @@ def deployment_summary(apps: client.AppsV1Api, namespace: str, name: str) -> dic
         "image": image_of(dep),
         "generation": dep.metadata.generation,
         "annotations": dict(dep.metadata.annotations or {}),
+        "config": (dep.spec.template.metadata.annotations or {}).get(CONFIG_CHECKSUM),
     }
+
+
+def read_configmap(kube: Kube, namespace: str, name: str) -> client.V1ConfigMap | None:
+    try:
+        return kube.core.read_namespaced_config_map(name, namespace)
+    except ApiException as exc:
+        if _absent(exc):
+            return None
+        raise
+
+
+def configmap_values(kube: Kube, namespace: str, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], str | None]:
+    """(ConfigMap, key) → the key's value (binaryData as its base64 text), None when the map or key is missing."""
+    maps = {name: read_configmap(kube, namespace, name) for name in sorted({name for name, _ in wanted})}
+    out: dict[tuple[str, str], str | None] = {}
+    for name, key in wanted:
+        cm = maps[name]
+        data = {**(cm.binary_data or {}), **(cm.data or {})} if cm is not None else {}
+        out[(name, key)] = data.get(key)
+    return out
+
+
+def read_autoscaler(kube: Kube, namespace: str, name: str) -> client.V2HorizontalPodAutoscaler | None:
+    try:
+        return kube.autoscaling.read_namespaced_horizontal_pod_autoscaler(name, namespace)
+    except ApiException as exc:
+        if _absent(exc):
+            return None
+        raise
+
+
+def autoscaler_summary(kube: Kube, namespace: str, name: str) -> dict | None:
+    """Bounds, current and desired replicas and annotations of the service's HPA, or None."""
+    hpa = read_autoscaler(kube, namespace, name)
+    if hpa is None:
+        return None
+    status = hpa.status
+    return {"min": hpa.spec.min_replicas or 1, "max": hpa.spec.max_replicas,
+            "current": status.current_replicas if status else None,
+            "desired": status.desired_replicas if status else None,
+            "annotations": dict(hpa.metadata.annotations or {})}
 
 
 @dataclass(frozen=True)

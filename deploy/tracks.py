@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from kubernetes.client.exceptions import ApiException
 
-from deploy import applying, fetching, render
+from core.errors import PermanentError
+from deploy import applying, autoscaling, fetching, render
 from deploy.kube import Kube
 from deploy.render import Target
 from deploy.routers import Router, Split
@@ -49,20 +50,42 @@ def hpa_exists(kube: Kube, target: Target) -> bool:
     return True
 
 
+def config_checksum(kube: Kube, target: Target) -> str | None:
+    """The configuration's checksum from the ConfigMap keys it reads now; PermanentError naming a missing one.
+
+    Secrets are referenced by name and never read (Dockyard holds no Secret access), so a rotated
+    Secret rolls nothing: /restart does."""
+    config = target.config
+    if not config.env and not config.files:
+        return None
+    values = fetching.configmap_values(kube, target.namespace, config.configmaps)
+    missing = [pair for pair, value in values.items() if value is None]
+    if missing:
+        cm, key = missing[0]
+        raise PermanentError(f"{target.name} ({target.env_name}) reads key {key!r} of ConfigMap {cm}, which "
+                             f"{target.namespace} does not have: create it (kubectl -n {target.namespace} create "
+                             f"configmap {cm} --from-file={key}=...) or change config: in the catalog, then deploy")
+    return render.config_checksum(config, {pair: value for pair, value in values.items() if value is not None})
+
+
 def apply_track(kube: Kube, target: Target, image: str, change: Change, track: str = "stable",
                 replicas: int | None = None, annotations: dict[str, str] | None = None) -> None:
-    """Server-side apply one track's Deployment; an existing stable keeps its replica count (or its HPA's)."""
+    """Server-side apply one track's Deployment (and, for stable, its PDB and the catalog's HPA).
+
+    An existing stable keeps its replica count, which its HPA may have set."""
     name = render.workload_name(target.name, track)
     existing = fetching.read_deployment(kube, target.namespace, name)
     if replicas is None and existing is not None:
         replicas = existing.spec.replicas
     obj = render.deployment(target, image, track=track, replicas=replicas, change_cause=change.cause,
-                            deployed_by=change.who, deployed_at=change.at, extra_annotations=annotations)
-    if track == "stable" and hpa_exists(kube, target):
+                            deployed_by=change.who, deployed_at=change.at, extra_annotations=annotations,
+                            config_checksum=config_checksum(kube, target))
+    if track == "stable" and existing is None and hpa_exists(kube, target):
         del obj["spec"]["replicas"]  # the HPA owns it
     applying.apply(kube, obj)
     if track == "stable":
         applying.apply(kube, render.pod_disruption_budget(target))
+        autoscaling.converge(kube, target)
 
 
 def wait_rollout(kube: Kube, target: Target, track: str, on_progress: Callable[[dict], None],

@@ -53,6 +53,7 @@ def status(cmd: c.Status, who: str = "", reply_to: dict | None = None) -> Messag
             warnings = _read(lambda: fetching.warnings(kube, ns, names, limit=3), ns)
             live[env] = {**stable, "canary": tracks["canary"], "preview": tracks["preview"],
                          "router": service.router,
+                         "autoscale": _read(lambda: fetching.autoscaler_summary(kube, ns, cmd.service), ns),
                          "warnings": [f"{w.reason}: {w.involved_object.name}: {w.message}" for w in warnings]}
     return replies.status_message(cmd.service, service, live, envs)
 
@@ -83,6 +84,23 @@ def logs(cmd: c.Logs, who: str = "", reply_to: dict | None = None) -> Message:
         except (HTTPError, OSError) as exc:
             per_pod.append((pod.metadata.name, [f"(no logs: {exc.__class__.__name__})"]))
     return replies.logs_message(cmd.service, cmd.env, cmd.tail, per_pod)
+
+
+def config(cmd: c.Config, who: str = "", reply_to: dict | None = None) -> Message:
+    """/config: the configuration's keys and sources; with a cluster, which ConfigMap keys exist and which
+    configuration the running pods have. Reads ConfigMaps, never Secrets."""
+    target = Target.of(runtime.get().rules, cmd.service, cmd.env)
+    kube, ns, wanted = _kube(), target.namespace, target.config.configmaps
+    present: dict[tuple[str, str], bool] | None = None
+    running: dict | None = None
+    now: str | None = None
+    if kube is not None:
+        values = _read(lambda: fetching.configmap_values(kube, ns, wanted), ns) if wanted else {}
+        present = {pair: value is not None for pair, value in values.items()}
+        if all(present.values()):
+            now = render.config_checksum(target.config, {k: v for k, v in values.items() if v is not None})
+        running = _read(lambda: fetching.deployment_summary(kube.apps, ns, cmd.service), ns)
+    return replies.config_message(cmd.service, target.service, cmd.env, present, running, now)
 
 
 def events(cmd: c.Events, who: str = "", reply_to: dict | None = None) -> Message:

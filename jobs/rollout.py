@@ -17,13 +17,14 @@ from rq import get_current_job
 from bots import commands as c
 from bots import rollout_messages as say
 from bots.message import Message
-from core import runtime
+from core import audit, runtime
 from core.errors import PermanentError
-from deploy import api_errors, applying, fetching, render
+from deploy import api_errors, autoscaling, fetching, render
 from deploy import tracks
 from deploy.kube import Kube, connect
 from deploy.render import Target
 from deploy.routers import RouterError, Split, router_for
+from rules.workload import Autoscale
 from state import images, locks
 from jobs.notify import deliver
 from jobs.progress import Progress
@@ -312,15 +313,24 @@ def scale(service: str, env: str, replicas: int, who: str, reply_to: dict) -> No
     _finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))
 
 
-def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_percent: int, who: str,
+def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_percent: int | None, who: str,
               reply_to: dict) -> None:
-    """/autoscale <svc> <min>-<max> [cpu=<pct>%]: an HPA on the stable Deployment."""
+    """/autoscale <svc> <min>-<max> [cpu=<pct>%]: the HPA's bounds (over the catalog's metrics), audited.
+
+    Without cpu= the catalog's CPU target stays (80% when the catalog names no autoscaling)."""
     kube, target = _context(service, env)
+    catalog = target.env.autoscale
+    cpu = cpu_percent if cpu_percent is not None else (catalog.cpu_target if catalog else 80)
+    goals = Autoscale(min=min_replicas, max=max_replicas, cpu=cpu, metrics=catalog.metrics if catalog else [])
     with _cluster_errors():
         if fetching.read_deployment(kube, target.namespace, service) is None:
             raise PermanentError(f"{service} ({env}) is not deployed yet")
-        applying.apply(kube, render.autoscaler(target, min_replicas, max_replicas, cpu_percent))
-    _finish(reply_to, say.autoscaling(service, env, min_replicas, max_replicas, cpu_percent))
+        autoscaling.set_by_chat(kube, target, min_replicas, max_replicas, cpu, who, _now())
+    said = autoscaling.catalog_says(target)
+    audit.record(runtime.get().redis, audit.Entry(
+        who, reply_to.get("sink", "?"), f"autoscale {service} in {env}: {goals.describe()} (catalog says {said})",
+        service, "applied"))
+    _finish(reply_to, say.autoscaling(service, env, min_replicas, max_replicas, goals.goals(), said))
 
 
 def restart(service: str, env: str, who: str, reply_to: dict) -> None:

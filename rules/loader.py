@@ -65,6 +65,8 @@ def load_file(path: Path, model: type[Model]) -> Model:
         located = (first.get("ctx") or {}).get("error")
         if getattr(located, "loc", None):
             first = {**first, "loc": located.loc}
+        elif getattr(located, "within", None):  # a key inside the value that failed (rules/workload.py)
+            first = {**first, "loc": (*first["loc"], *located.within)}
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
         reason = first["msg"].removeprefix("Value error, ")
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""

@@ -9,9 +9,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from bots.sinks import registry
+from rules.workload import DEFAULT_JVM_OPTIONS, Autoscale, Config, Lifecycle, Probes, parse_preset
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 LANGUAGES = ("java-maven", "java-gradle", "go", "python", "node", "php", "static")
+JVM_LANGUAGES = ("java-maven", "java-gradle")
 ENVIRONMENTS = ("test", "prod")  # the catalog's environments when it names none
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 HOST = re.compile(r"^(\*\.)?([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -32,7 +34,6 @@ def pattern_host(pattern: str, service: str, env: str) -> str | None:
         return pattern.format(service=service, env=env)
     except (KeyError, IndexError, ValueError, AttributeError):
         return None
-RESOURCE_PRESET = re.compile(r"^(\d+(?:\.\d+)?)C(\d+)G$")
 
 
 class Located(ValueError):
@@ -62,12 +63,13 @@ class Environment(Strict):
     node_class: str = "general"
     min_ready: int = Field(1, ge=0)
     progress_deadline: int = Field(300, ge=5, le=3600)  # seconds without rollout progress before rollback
+    config: Config | None = None  # on top of the service's config: variables by name, files by path
+    autoscale: Autoscale | None = None  # an HPA applied with every deploy
 
     @field_validator("resources")
     @classmethod
     def _preset(cls, value: str) -> str:
-        if not RESOURCE_PRESET.match(value):
-            raise ValueError(f"resource preset {value!r} is not like 1C1G or 0.5C2G (cores C, GiB G)")
+        parse_preset(value)
         return value
 
     @field_validator("namespace")
@@ -92,6 +94,15 @@ class Build(Strict):
     start: str | None = None  # the container's command
     dockerfile: str = "Dockerfile"  # where the repository's own Dockerfile would be
     context: str = "."  # sub-directory of the repository to build (monorepos: api/, worker/)
+    jvm_options: str | None = None  # java-maven/java-gradle: JAVA_TOOL_OPTIONS; default -XX:MaxRAMPercentage=75
+
+    @field_validator("jvm_options")
+    @classmethod
+    def _jvm_options(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or not value.isprintable() or '"' in value or "\\" in value):
+            raise ValueError("jvm_options must be one line of flags without quotes or backslashes, "
+                             "like -XX:MaxRAMPercentage=70 -XX:+ExitOnOutOfMemoryError")
+        return value
 
 
 class Service(Strict):
@@ -111,6 +122,29 @@ class Service(Strict):
     router: Literal["nginx", "istio", "gateway", "replicas"] = "replicas"  # how canary traffic is split
     host: str | None = None  # the public host of the service's last environment (prod); see Environment.host
     gateway: str = "dockyard"  # Gateway API: the Gateway the HTTPRoute attaches to
+    config: Config = Config()  # every environment's variables and files (an environment's config: wins)
+    probes: Probes = Probes()
+    lifecycle: Lifecycle = Lifecycle()
+    service_type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = "ClusterIP"  # the stable Service
+    dns_options: dict[str, str | int | None] = {}  # pod dnsConfig options, e.g. {ndots: 2}
+    zone_spread: Literal["none", "preferred", "required"] = "none"  # across topology.kubernetes.io/zone
+
+    @model_validator(mode="after")
+    def _jvm_only(self) -> "Service":
+        if self.build.jvm_options is not None and self.language not in JVM_LANGUAGES:
+            raise ValueError(f"build.jvm_options is for java-maven and java-gradle services, not {self.language}")
+        return self
+
+    def config_in(self, env_name: str) -> Config:
+        """The configuration one environment runs with: the service's, then the environment's on top."""
+        return self.config.merged(self.environments[env_name].config)
+
+    @property
+    def jvm_options(self) -> str | None:
+        """The flags Java starts with (JVM languages only)."""
+        if self.language not in JVM_LANGUAGES:
+            return None
+        return self.build.jvm_options or DEFAULT_JVM_OPTIONS
 
     @field_validator("environments")
     @classmethod
@@ -128,7 +162,9 @@ class Service(Strict):
 class NodeClass(Strict):
     """A pool of nodes (label dockyard.dev/node-class) and how far it overcommits."""
 
-    overcommit: float = Field(1.0, gt=0, le=1.0)  # requests = limits × overcommit
+    overcommit: float = Field(1.0, gt=0, le=1.0)  # CPU requests = CPU limits × overcommit
+    # Memory requests = limits unless a class says otherwise: memory below its limit invites eviction and OOM kills.
+    memory_overcommit: float = Field(1.0, gt=0, le=1.0)
 
 
 class Team(Strict):

@@ -34,6 +34,8 @@ VALID = [
     ("/scale web 0 in prod", c.Scale("web", replicas=0, env="prod")),
     ("/autoscale web 2-10", c.Autoscale("web", min_replicas=2, max_replicas=10)),
     ("/autoscale web 2-10 cpu=60% in prod", c.Autoscale("web", 2, 10, cpu_percent=60, env="prod")),
+    ("/config web", c.Config("web")),
+    ("/config api in prod", c.Config("api", env="prod")),
     ("/status web", c.Status("web")),
     ("/status web in prod", c.Status("web", env="prod")),
     ("/history web", c.History("web")),

@@ -63,14 +63,20 @@ def test_defaults_the_seed_teams_learned(example_rules):
     pod = api["spec"]["template"]["spec"]
     container = pod["containers"][0]
     assert container["startupProbe"]["failureThreshold"] * container["startupProbe"]["periodSeconds"] == 300
-    assert container["readinessProbe"]["httpGet"]["path"] == "/actuator/health"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/actuator/health/readiness"  # the catalog's
+    assert container["startupProbe"]["httpGet"]["path"] == "/actuator/health"  # health_path, the default
     assert container["livenessProbe"]["failureThreshold"] == 3 and container["livenessProbe"]["timeoutSeconds"] == 3
-    assert container["lifecycle"]["preStop"]["exec"]["command"] == ["sh", "-c", "sleep 10"]
+    assert container["lifecycle"]["preStop"]["exec"]["command"][-1].endswith("; sleep 20")  # deregister, then drain
+    assert pod["terminationGracePeriodSeconds"] == 60
+    # highmem overcommits CPU × 0.8; memory requests = limits, since memory below its limit invites OOM kills
     assert container["resources"] == {"limits": {"cpu": "2000m", "memory": "4096Mi"},
-                                      "requests": {"cpu": "1600m", "memory": "3276Mi"}}  # highmem: × 0.8
+                                      "requests": {"cpu": "1600m", "memory": "4096Mi"}}
     assert pod["nodeSelector"] == {"dockyard.dev/node-class": "highmem"}
     assert "podAntiAffinity" in pod["affinity"]
     ledger = render.deployment(Target.of(example_rules, "ledger", "test"), "r/pay/ledger:1")
+    assert ledger["spec"]["template"]["spec"]["containers"][0]["lifecycle"]["preStop"]["exec"]["command"] == \
+        ["sh", "-c", "sleep 10"]
+    assert ledger["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 40
     probe = ledger["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
     assert probe["tcpSocket"] == {"port": "http"} and "startupProbe" not in \
         ledger["spec"]["template"]["spec"]["containers"][0]

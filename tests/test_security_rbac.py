@@ -56,6 +56,9 @@ def _rules_dir(tmp: Path) -> Path:
                                      **spec, "environments": {"test": {
                                          "namespace": NS, "replicas": 1, "resources": "0.5C1G",
                                          "progress_deadline": 6}}}
+    # A configuration read from a ConfigMap (its `get`), and an HPA from the catalog that a later catalog drops.
+    catalog["services"]["rbi"]["config"] = {"env": {"MODE": {"configmap": "rbi-config", "key": "mode"}}}
+    catalog["services"]["rbg"]["environments"]["test"]["autoscale"] = {"min": 1, "max": 2}
     (tmp / "catalog.yaml").write_text(yaml.safe_dump(catalog))
     return tmp
 
@@ -111,13 +114,25 @@ def driven(cluster, redis_server, tmp_path_factory) -> Iterator[list[dict]]:
     start = cluster.audit_log.stat().st_size if cluster.audit_log.exists() else 0
     chat = Chat(rt)
     watcher = None
+    try:  # the team's ConfigMap, made by the admin: Dockyard only reads it
+        connect(cluster.admin_kubeconfig).core.create_namespaced_config_map(NS, client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name="rbi-config"), data={"mode": "fast"}))
+    except ApiException as exc:
+        if exc.status != 409:
+            raise
     try:
         script = ["/deploy rbn v1", "/deploy rbn v2 canary 50%", "/deploy rbn promote", "/scale rbn 2",
                   "/restart rbn", "/autoscale rbn 1-3", "/status rbn", "/logs rbn", "/history rbn",
-                  "/deploy rbi v1", "/deploy rbg v1", "/build rbn main", "/build rbn main"]
+                  "/deploy rbi v1", "/config rbi", "/deploy rbg v1", "/build rbn main", "/build rbn main"]
         for text in script:
             replies = chat("alice", text)
             assert replies and not any(r["text"].startswith("✖ /") for r in replies), (text, replies)
+        catalog = yaml.safe_load((rules_dir / "catalog.yaml").read_text())
+        del catalog["services"]["rbg"]["environments"]["test"]["autoscale"]
+        (rules_dir / "catalog.yaml").write_text(yaml.safe_dump(catalog))
+        rt = runtime.install(Runtime(settings=settings, rules=load_rules(rules_dir)))
+        replies = Chat(rt)("alice", "/deploy rbg v2")  # the catalog no longer autoscales rbg: its HPA goes
+        assert replies and not any(r["text"].startswith("✖ /") for r in replies), replies
         watcher = Watcher(rt, quiet_seconds=2, sweep_every=0.5).start()
 
         def watching() -> bool:

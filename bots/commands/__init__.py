@@ -9,6 +9,7 @@ from bots.commands.deploy import Deploy, DeployControl
 from bots.commands.rollback import Rollback
 from bots.commands.scaling import Autoscale, Scale
 from bots.commands.reads import History, Logs, Status
+from bots.commands.config import Config
 from bots.commands.restart import Restart
 from bots.commands.events import Events
 from bots.commands.build import Build
@@ -19,6 +20,6 @@ from bots.commands.schedule import ScheduleCancel, ScheduleList
 from bots.commands.help import Help
 
 __all__ = ["COMMAND_TYPES", "REGISTRY", "Command", "CommandError", "Tokens", "Verb", "verb", "Deploy",
-           "DeployControl", "Rollback", "Scale", "Autoscale", "Status", "History", "Logs", "Restart", "Events",
+           "DeployControl", "Rollback", "Scale", "Autoscale", "Status", "History", "Logs", "Config", "Restart", "Events",
            "Build", "Approve", "Reject", "Silence", "SilenceList", "SilenceExpire", "Freeze", "Unfreeze", "ScheduleList",
            "ScheduleCancel", "Help"]

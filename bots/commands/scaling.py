@@ -31,7 +31,7 @@ class Autoscale(Command):
     service: str
     min_replicas: int
     max_replicas: int
-    cpu_percent: int = 80
+    cpu_percent: int | None = None  # None: the catalog's target (80% when it names none)
     env: str = "test"
     break_glass: str | None = None
 
@@ -56,7 +56,7 @@ def parse_autoscale(t: Tokens, now: datetime) -> Command:
     low, high = int(match.group(1)), int(match.group(2))
     if not 1 <= low <= high <= 200:
         raise t.fail(f"replica range must satisfy 1 ≤ min ≤ max ≤ 200, got {bounds}")
-    cpu = 80
+    cpu = None
     if t.peek() and t.peek().startswith("cpu="):  # type: ignore[union-attr]
         text = t.take("")[4:]
         if not re.fullmatch(r"\d{1,3}%?", text) or not 1 <= int(text.rstrip("%")) <= 100:

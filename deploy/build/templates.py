@@ -16,7 +16,10 @@ USER = "10001"
 
 
 def _tail(service: Service, start: str) -> list[str]:
-    return [f"ENV PORT={service.port} HEALTH_PATH={service.health_path}",
+    # Every JVM in the container reads JAVA_TOOL_OPTIONS, a custom build.start's too; the default
+    # -XX:MaxRAMPercentage=75 sizes the heap from the container's memory limit, so it follows the preset.
+    jvm = [f"ENV JAVA_TOOL_OPTIONS={json.dumps(service.jvm_options)}"] if service.jvm_options else []
+    return [*jvm, f"ENV PORT={service.port} HEALTH_PATH={service.health_path}",
             f"EXPOSE {service.port}",
             f"USER {USER}",
             f"CMD {_cmd(service.build.start or start)}"]

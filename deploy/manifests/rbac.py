@@ -3,9 +3,12 @@
 Every verb Dockyard holds is in one of the two tables below, next to the code
 path that calls it; tests/test_security_rbac.py drives those paths on a real
 cluster and fails on a grant nothing used. In the catalog's namespaces Dockyard
-manages the workloads and traffic objects it renders; in `dockyard-builds` it
-runs Kaniko Jobs. It reads no Secrets at all: the build pod's registry and git
-Secrets are mounted by the kubelet, by name, never read by Dockyard. No pod,
+manages the workloads and traffic objects it renders and reads the ConfigMaps a
+service's configuration names; in `dockyard-builds` it runs Kaniko Jobs. It
+reads no Secrets at all: the build pod's registry and git Secrets, and the
+Secrets a service's configuration names, are mounted or resolved by the kubelet,
+by name, never read by Dockyard (a Role cannot grant a Secret's metadata without
+its data, so not even its resourceVersion). No pod,
 Endpoints or lease writes, no cluster-scoped access, nothing in any other
 namespace. Leader election of the watcher is a Redis lock, not a Kubernetes Lease.
 """
@@ -54,8 +57,15 @@ CATALOG_GRANTS: tuple[Grant, ...] = (
     *_applied("", "services", "deploy.tracks.apply_split: a Service per live track"),
     Grant("", "services", "delete", "deploy.tracks.apply_split: the Service of a finished canary or preview"),
     *_applied("policy", "poddisruptionbudgets", "deploy.tracks.apply_track: the stable track's PDB"),
-    Grant("autoscaling", "horizontalpodautoscalers", "get", "deploy.tracks.hpa_exists: an HPA owns the replicas"),
-    *_applied("autoscaling", "horizontalpodautoscalers", "jobs.rollout.autoscale: /autoscale"),
+    Grant("autoscaling", "horizontalpodautoscalers", "get",
+          "deploy.tracks.hpa_exists, deploy.fetching.read_autoscaler: an HPA owns the replicas; deploys, /status"),
+    *_applied("autoscaling", "horizontalpodautoscalers",
+              "deploy.autoscaling: the catalog's HPA with every deploy, /autoscale"),
+    Grant("autoscaling", "horizontalpodautoscalers", "delete",
+          "deploy.autoscaling.converge: the HPA of a catalog autoscale: that was removed"),
+    # Read, never written: a service's configuration lives in ConfigMaps its team owns. Secrets stay
+    # unreadable: the catalog names them and the kubelet resolves them.
+    Grant("", "configmaps", "get", "deploy.fetching.configmap_values: the config checksum of a deploy, /config"),
     *_applied("networking.k8s.io", "ingresses", "deploy.routers.nginx: the Ingress and the canary Ingress"),
     Grant("networking.k8s.io", "ingresses", "delete", "deploy.routers.nginx: the canary Ingress once unused"),
     *_applied("networking.istio.io", "virtualservices", "deploy.routers.istio: the VirtualService"),
