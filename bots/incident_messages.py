@@ -24,8 +24,10 @@ def incident_message(incident: dict, unhealthy: int, total: int, events: list[st
                        lines=(f"{reason} ×{incident['count']}, healthy since "
                               f"{datetime.fromtimestamp(incident['resolved_at'], timezone.utc):%H:%M:%S} UTC",))
     count = f" ×{incident['count']} in {_ago(incident['first'], now)}" if incident["count"] > 1 else ""
-    title = f"{service} ({env}): {reason}{count}, {unhealthy}/{total} instances unhealthy"
     last = incident["last_finding"]
+    if reason == "JobFailed":
+        return _run_failed(incident, count, events, logs)
+    title = f"{service} ({env}): {reason}{count}, {unhealthy}/{total} instances unhealthy"
     fields = [("app", service), ("team", incident["team"]), ("instances", f"{unhealthy}/{total} unhealthy")]
     fields += [(k, str(v)) for k, v in (("pod", last.get("pod")), ("node", last.get("node_ip")),
                                         ("container", last.get("container")),
@@ -41,3 +43,24 @@ def incident_message(incident: dict, unhealthy: int, total: int, events: list[st
                Button("Events", "events", f"/events {service} --since 1h"))
     return Message(title=title, severity=severity, fields=tuple(fields), lines=tuple(lines),  # type: ignore[arg-type]
                    buttons=buttons)
+
+
+def _run_failed(incident: dict, count: str, events: list[str], logs: list[str]) -> Message:
+    """A scheduled job's run failed: which run, its pod and exit code, why; resolved by a later run that succeeds."""
+    service, env, last = incident["service"], incident["env"], incident["last_finding"]
+    in_env = "" if env == "test" else f" in {env}"
+    fields = [("app", service), ("team", incident["team"])]
+    fields += [(k, str(v)) for k, v in (("run", last.get("run")), ("pod", last.get("pod")),
+                                        ("node", last.get("node_ip")), ("container", last.get("container")),
+                                        ("exit code", last.get("exit_code")), ("time", last.get("at")))
+               if v not in (None, "")]
+    lines = [f"why: {last['detail']}"] if last.get("detail") else []
+    lines += [f"event: {e}" for e in events[-3:]] + [f"log: {line}" for line in logs[-5:]]
+    lines.append("this message is marked resolved when a later run succeeds")
+    return Message(title=f"{service} ({env}): JobFailed{count}, run {last.get('run', '?')} failed",
+                   severity="critical" if incident.get("severity") == "critical" else "warning",
+                   fields=tuple(fields), lines=tuple(lines),
+                   buttons=(Button("Status", "status", f"/status {service}{in_env}"),
+                            Button("Logs", "logs", f"/logs {service}{in_env}"),
+                            Button("Silence 1h", "silence", f"/silence {service} 1h"),
+                            Button("Events", "events", f"/events {service} --since 1h")))

@@ -19,7 +19,7 @@ from bots.message import Message
 from core import audit, logs, metrics
 from core.runtime import Runtime
 from jobs.queues import DEFAULT_TIMEOUT, enqueue
-from rules import policy
+from rules import cronjob, policy
 from state import approvals, freezes, images, locks, schedules
 
 log = logging.getLogger("dockyard.pipeline")
@@ -59,6 +59,10 @@ def _catalog_error(rt: Runtime, command: Command) -> str | None:
     env = getattr(command, "env", None)
     if env and env not in service.environments:
         return f"{name} has no {env} environment (it has {', '.join(rt.rules.catalog.order_of(name))})"
+    if service.kind == "cronjob":  # no traffic, replicas or revisions: say so now rather than fail in the job
+        strategy = getattr(command, "strategy", "rolling")
+        return cronjob.refusal(name, getattr(command, "step", None) or
+                               (strategy if strategy != "rolling" else command.verb))
     return None
 
 

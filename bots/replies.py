@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from bots.commands import REGISTRY
 from bots.message import SEVERITY_ORDER, Message
 from rules.models import Service
@@ -55,11 +58,13 @@ def _autoscale_line(name: str, env: str, hpa: dict) -> tuple[str, bool]:
     return line, at_max
 
 
-def status_message(name: str, service: Service, live: dict[str, dict | None], envs: list[str]) -> Message:
+def status_message(name: str, service: Service, live: dict[str, dict | None], envs: list[str],
+                   now: str = "") -> Message:
     """/status: what the catalog says, plus the cluster's view where there is one.
 
     `live` maps an environment to its stable Deployment's summary with its canary,
-    preview and recent warnings (None when not deployed; no key when no cluster).
+    preview, pods and recent warnings (a scheduled job: its CronJob's summary and runs;
+    None when not deployed; no key when no cluster). `now` (ISO, UTC) dates the pods' ages.
     """
     fields: list[tuple[str, str]] = [("team", service.team), ("language", service.language),
                                      ("git", service.git), ("router", service.router)]
@@ -69,12 +74,18 @@ def status_message(name: str, service: Service, live: dict[str, dict | None], en
         spec = service.environments[env]
         approval = ", prod approval required" if spec.approval == "required" else ""
         scaling = f", autoscale {spec.autoscale.describe()}" if spec.autoscale else ""
-        fields.append((env, f"{spec.namespace}: {spec.replicas} × {spec.resources}{approval}{scaling}"))
+        size = f"{spec.replicas} ×" if service.kind != "cronjob" else "1 pod per run ×"
+        fields.append((env, f"{spec.namespace}: {size} {spec.resources}{approval}{scaling}"))
         if env not in live:
             continue
         summary = live[env]
         if summary is None:
-            lines.append(f"{env}: not deployed yet (no Deployment {name} in {spec.namespace})")
+            kind = "CronJob" if service.kind == "cronjob" else "Deployment"
+            lines.append(f"{env}: not deployed yet (no {kind} {name} in {spec.namespace})")
+            continue
+        if service.kind == "cronjob":
+            if _cron_job_lines(env, summary, lines):
+                severity = "warning"
             continue
         config = f", config {summary['config'][:SHORT_CHECKSUM]}" if summary.get("config") else ""
         lines.append(f"{env}: {summary['ready']}/{summary['desired']} ready, {summary['updated']} updated, "
@@ -86,6 +97,7 @@ def status_message(name: str, service: Service, live: dict[str, dict | None], en
         for track in ("canary", "preview"):
             if summary.get(track):
                 lines.append(_track_line(env, track, summary[track], service.router, summary["ready"]))
+        lines += _pod_lines(env, summary.get("pods", []), now)
         lines += [f"{env} warning: {w}" for w in summary.get("warnings", [])]
         if summary["ready"] < summary["desired"] or summary.get("warnings"):
             severity = "warning"
@@ -156,15 +168,78 @@ def config_message(name: str, service: Service, env: str, present: dict[tuple[st
                    lines=tuple(lines), footer=footer)
 
 
-def logs_message(name: str, env: str, tail: int, per_pod: list[tuple[str, list[str]]]) -> Message:
-    """/logs: the last lines of each pod."""
+@dataclass(frozen=True)
+class PodLog:
+    """One pod's log lines, oldest first; `crash` says how its previous container ended (with --previous)."""
+
+    pod: str
+    lines: tuple[str, ...]
+    crash: dict | None = None
+
+
+LOG_LINE_MAX = 1000  # characters of one log line shown; a longer one (a JSON blob, a stack on one line) ends in …
+HEADER_BYTES = 160  # room for a pod's heading line in the budget
+
+
+def fit_logs(per_pod: list[PodLog], budget: int) -> list[tuple[PodLog, tuple[str, ...], int]]:
+    """Each pod's newest lines that fit a fair share of `budget` bytes, and how many older lines were left out.
+
+    Pods with few lines leave their unused share to the others, so one chatty pod does not starve the rest."""
+    room = max(0, budget - HEADER_BYTES * len(per_pod))
+    shown: dict[int, tuple[tuple[str, ...], int]] = {}
+    order = sorted(range(len(per_pod)), key=lambda i: sum(len(line.encode()) + 1 for line in per_pod[i].lines))
+    for place, index in enumerate(order):
+        share, used, kept = room // (len(order) - place), 0, []
+        for line in reversed(per_pod[index].lines):
+            line = line if len(line) <= LOG_LINE_MAX else line[:LOG_LINE_MAX - 1] + "…"
+            size = len(line.encode()) + 1
+            if used + size > share:
+                break
+            kept.append(line)
+            used += size
+        room -= used
+        shown[index] = (tuple(reversed(kept)), len(per_pod[index].lines) - len(kept))
+    return [(log, *shown[i]) for i, log in enumerate(per_pod)]
+
+
+def _crash_text(crash: dict) -> str:
+    parts = [crash["reason"] or "ended", f"exit {crash['exit_code']}" if crash["exit_code"] is not None else "",
+             f"at {crash['finished']}" if crash["finished"] else "", f"restarted {crash['restarts']}×"]
+    return ", ".join(p for p in parts if p)
+
+
+def logs_message(name: str, env: str, tail: int, per_pod: list[PodLog], budget: int, previous: bool = False,
+                 never_restarted: tuple[str, ...] = ()) -> Message:
+    """/logs: the last `tail` lines of each pod (of its previous container with --previous), as many as fit.
+
+    `budget` is what the answering sink carries in one message (bytes); what does not fit is left out
+    oldest first, and the message says so for each pod and how to see the rest."""
+    where = f" in {env}" if env != "test" else ""
+    if previous and not per_pod:
+        if not never_restarted:
+            return Message(title=f"{name} ({env}) has no pods")
+        return Message(title=f"{name} ({env}): no pod has restarted, so there is no previous container to show",
+                       lines=(f"pods: {', '.join(never_restarted)}",),
+                       footer=f"/logs {name}{where} shows the running containers")
     if not per_pod:
         return Message(title=f"{name} ({env}) has no pods")
     lines: list[str] = []
-    for pod, text in per_pod:
-        lines.append(f"── {pod}")
-        lines += text
-    return Message(title=f"{name} ({env}) logs, last {tail} lines per pod", lines=tuple(lines))
+    cut_any = False
+    for log, kept, cut in fit_logs(per_pod, budget):
+        heading = f"── {log.pod}"
+        if log.crash is not None:
+            heading += f" (previous container: {_crash_text(log.crash)})"
+        if cut:
+            cut_any = True
+            heading += f" — newest {len(kept)} of {len(log.lines)} lines; {cut} older left out to fit one message"
+        lines.append(heading)
+        lines += kept
+    if never_restarted:
+        lines.append(f"never restarted, so no previous container: {', '.join(never_restarted)}")
+    which = "previous (crashed) container's logs" if previous else "logs"
+    footer = (f"lines were left out to fit one message: ask for fewer (/logs {name} --tail <N>{where}) "
+              f"or read one pod with kubectl logs" if cut_any else "")
+    return Message(title=f"{name} ({env}) {which}, last {tail} lines per pod", lines=tuple(lines), footer=footer)
 
 
 def events_message(name: str, since_seconds: int, events: list[dict]) -> Message:
@@ -191,3 +266,52 @@ def held_digest(held: list[Message]) -> Message:
     return Message(title=f"{len(held)} message(s) held during quiet hours",
                    severity=max((m.severity for m in held), key=SEVERITY_ORDER.index),
                    lines=tuple(m.title for m in held))
+
+
+def _age(started: str, now: str) -> str:
+    """'45s', '12m', '3h', '2d' between two ISO times (UTC); '?' when either is unknown."""
+    try:
+        seconds = (datetime.fromisoformat(now.replace("Z", "+00:00")) -
+                   datetime.fromisoformat(started.replace("Z", "+00:00"))).total_seconds()
+    except ValueError:
+        return "?"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{max(0, int(seconds))}s"
+
+
+def _pod_lines(env: str, pods: list[dict], now: str) -> list[str]:
+    """Each track's pods: name, node, IP, image, ready, restarts, age (what `kubectl get pods -o wide` shows)."""
+    lines: list[str] = []
+    for track in ("stable", "canary", "preview"):
+        mine = sorted((p for p in pods if p["track"] == track), key=lambda p: p["name"])
+        if not mine:
+            continue
+        lines.append(f"{env} {track} pods (name, node, IP, image, ready, restarts, age):")
+        for pod in mine:
+            ready = "ready" if pod["ready"] else f"not ready ({pod['phase'] or '?'})"
+            lines.append(f"  {pod['name']}  {pod['node'] or 'unscheduled'}  {pod['ip'] or '-'}  "
+                         f"{pod['image'].rsplit('/', 1)[-1]}  {ready}  {pod['restarts']}  "
+                         f"{_age(pod['started'], now) if pod['started'] else '?'}")
+    return lines
+
+
+def _cron_job_lines(env: str, cron: dict, lines: list[str]) -> bool:
+    """A scheduled job's schedule and its runs, newest last; True when its newest finished run failed."""
+    state = ", suspended" if cron["suspended"] else ""
+    zone = f" ({cron['time_zone']})" if cron["time_zone"] else ""
+    lines.append(f"{env}: schedule {cron['schedule']}{zone}{state}, overlapping runs {cron['concurrency']}, "
+                 f"image {cron['image']}")
+    if cron["last_scheduled"]:
+        lines.append(f"{env}: last scheduled {cron['last_scheduled']}")
+    if not cron["runs"]:
+        lines.append(f"{env}: no runs kept yet (the first starts on the schedule)")
+    for run in cron["runs"]:
+        how = {"succeeded": "succeeded", "running": "running"}.get(run["outcome"],
+                                                                  f"failed ({run['reason'] or 'no reason given'})")
+        finished = f", finished {run['finished']}" if run["finished"] else ""
+        lines.append(f"{env} run {run['name']}: started {run['started'] or '?'}{finished}, {how}, "
+                     f"image {run['image'].rsplit('/', 1)[-1]}")
+    finished_runs = [r for r in cron["runs"] if r["outcome"] != "running"]
+    return bool(finished_runs) and finished_runs[-1]["outcome"] == "failed"

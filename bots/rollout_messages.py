@@ -59,3 +59,11 @@ def autoscaling(service: str, env: str, low: int, high: int, goals: str, catalog
                                               "custom metrics) to act",
                                               f"deploys keep it until the catalog's autoscale for {env} changes "
                                               f"(it says: {catalog})"))
+
+
+def cron_job_set(service: str, env: str, image: str, schedule: str, concurrency: str) -> Message:
+    """A scheduled job's CronJob now runs `image`: from its next run on, not now."""
+    return Message(title=f"{_where(service, env)}: scheduled job set to {image.rsplit(':', 1)[-1]}", severity="success",
+                   fields=(("image", image), ("schedule", f"{schedule} (UTC)"), ("overlapping runs", concurrency)),
+                   lines=("the next run uses it; a run already going finishes with the image it started with",),
+                   buttons=(Button("Status", "status", f"/status {service}{_in(env)}"),))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -160,3 +161,64 @@ def not_ready_report(kube: Kube, namespace: str, selector: dict[str, str], limit
         event = f" — {last[-1].reason}: {last[-1].message}" if last else ""
         lines.append(f"{pod.metadata.name}: {reason or pod.status.phase}{event}")
     return lines[:limit]
+
+
+def _iso(stamp: datetime | None) -> str:
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ") if stamp else ""
+
+
+def pod_summary(pod: client.V1Pod) -> dict:
+    """What an operator looks at for one pod: node, IP, image, ready, restarts, when it started, its track."""
+    statuses = pod.status.container_statuses or []
+    return {"name": pod.metadata.name, "track": (pod.metadata.labels or {}).get("track", ""),
+            "node": pod.spec.node_name or "", "ip": pod.status.pod_ip or "",
+            "image": pod.spec.containers[0].image, "ready": is_ready(pod), "phase": pod.status.phase or "",
+            "restarts": sum(s.restart_count or 0 for s in statuses),
+            "started": _iso(pod.status.start_time or pod.metadata.creation_timestamp)}
+
+
+def read_cron_job(kube: Kube, namespace: str, name: str) -> client.V1CronJob | None:
+    try:
+        return kube.batch.read_namespaced_cron_job(name, namespace)
+    except ApiException as exc:
+        if _absent(exc):
+            return None
+        raise
+
+
+def _run_summary(job: client.V1Job) -> dict:
+    conditions = {c.type: c for c in job.status.conditions or [] if c.status == "True"}
+    failed = conditions.get("Failed")
+    outcome = "succeeded" if "Complete" in conditions else "failed" if failed else "running"
+    return {"name": job.metadata.name, "image": job.spec.template.spec.containers[0].image,
+            "started": _iso(job.status.start_time or job.metadata.creation_timestamp),
+            "finished": _iso(job.status.completion_time or (failed.last_transition_time if failed else None)),
+            "outcome": outcome, "reason": (failed.reason or "") if failed else ""}
+
+
+def cron_job_summary(kube: Kube, namespace: str, name: str) -> dict | None:
+    """A CronJob's schedule, image and state, with the runs (Jobs) it owns, newest last; None if absent."""
+    cron = read_cron_job(kube, namespace, name)
+    if cron is None:
+        return None
+    jobs = kube.batch.list_namespaced_job(namespace, label_selector=f"app={name}").items
+    owned = [j for j in jobs if any(o.uid == cron.metadata.uid for o in j.metadata.owner_references or [])]
+    runs = sorted((_run_summary(j) for j in owned), key=lambda r: (r["started"], r["name"]))
+    return {"schedule": cron.spec.schedule, "time_zone": cron.spec.time_zone or "",
+            "suspended": bool(cron.spec.suspend), "concurrency": cron.spec.concurrency_policy or "Allow",
+            "image": cron.spec.job_template.spec.template.spec.containers[0].image,
+            "last_scheduled": _iso(cron.status.last_schedule_time if cron.status else None),
+            "annotations": dict(cron.metadata.annotations or {}), "runs": runs}
+
+
+def last_crash(pod: client.V1Pod, container: str) -> dict | None:
+    """How the container before the running one ended (reason, exit code, when, restarts); None if it never ended."""
+    for status in pod.status.container_statuses or []:
+        if status.name != container:
+            continue
+        ended = status.last_state.terminated if status.last_state else None
+        if ended is None and not status.restart_count:
+            return None
+        return {"reason": (ended.reason or "") if ended else "", "exit_code": ended.exit_code if ended else None,
+                "finished": _iso(ended.finished_at) if ended else "", "restarts": status.restart_count or 0}
+    return None

@@ -35,6 +35,10 @@ class Kube:
         return client.AutoscalingV2Api(self.api)
 
     @cached_property
+    def batch(self) -> client.BatchV1Api:
+        return client.BatchV1Api(self.api)
+
+    @cached_property
     def dynamic(self) -> DynamicClient:
         return DynamicClient(self.api)
 

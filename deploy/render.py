@@ -265,3 +265,40 @@ def catalog_autoscaler(target: Target, annotations: dict[str, str] | None = None
     if spec is None:
         return None
     return autoscaler(target, spec.min, spec.max, spec.cpu_target, spec.metrics, annotations)
+
+
+# What only a serving pod needs; a scheduled run's pod is the Deployment's pod without them.
+SERVING_ONLY = ("ports", "readinessProbe", "livenessProbe", "startupProbe", "lifecycle")
+CRON_TIME_ZONE = "Etc/UTC"  # schedules mean UTC whatever the controller-manager's local time
+
+
+def cron_job(target: Target, image: str, *, change_cause: str = "", deployed_by: str = "", deployed_at: str = "",
+             config_checksum: str | None = None) -> dict:
+    """The CronJob of a `kind: cronjob` service: each run is a Job whose pod is the stable pod minus serving.
+
+    A run is one attempt (backoffLimit 0, restartPolicy Never): a failure is reported at once as an
+    incident and the next scheduled run is the retry, instead of retries that overlap the next run.
+    """
+    svc = target.service
+    template = deployment(target, image, change_cause=change_cause, deployed_by=deployed_by,
+                          deployed_at=deployed_at, config_checksum=config_checksum)["spec"]["template"]
+    pod = template["spec"]
+    pod["containers"] = [{k: v for k, v in c.items() if k not in SERVING_ONLY} for c in pod["containers"]]
+    pod.pop("affinity", None)
+    pod.pop("topologySpreadConstraints", None)
+    pod["restartPolicy"] = "Never"
+    annotations = {"kubernetes.io/change-cause": change_cause, "dockyard.dev/deployed-by": deployed_by,
+                   "dockyard.dev/deployed-at": deployed_at}
+    spec: dict = {"schedule": svc.schedule, "timeZone": CRON_TIME_ZONE, "concurrencyPolicy": svc.concurrency_policy,
+                  "successfulJobsHistoryLimit": svc.successful_jobs_history_limit,
+                  "failedJobsHistoryLimit": svc.failed_jobs_history_limit,
+                  "jobTemplate": {"metadata": {"labels": labels(target, "stable", image)},
+                                  "spec": {"backoffLimit": 0, "template": template}}}
+    if svc.starting_deadline_seconds is not None:
+        spec["startingDeadlineSeconds"] = svc.starting_deadline_seconds
+    return {
+        "apiVersion": "batch/v1", "kind": "CronJob",
+        "metadata": {"name": target.name, "namespace": target.namespace, "labels": labels(target, "stable"),
+                     "annotations": {k: v for k, v in annotations.items() if v}},
+        "spec": spec,
+    }

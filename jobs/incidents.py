@@ -128,6 +128,8 @@ def record(finding: dict) -> str:
         if f.resolved:
             if incident is None or incident["status"] != "open":
                 return "nothing open"
+            if f.at and f.at < incident["last_finding"].get("at", ""):
+                return "older"  # a run that succeeded before the failure (seen late, on a relist) resolves nothing
             incident.update(status="resolved", resolved_at=now)
             _save(key, _publish(incident, force=True))
             return "resolved"
@@ -154,7 +156,9 @@ def sweep(quiet_seconds: float) -> list[str]:
             if incident is None or incident["status"] != "open":
                 continue
             quiet = time.time() - incident["last"] >= quiet_seconds
-            if quiet and incident["reason"] != "EndpointLoss" and _instances(incident["service"], incident["env"])[0] == 0:
+            # EndpointLoss ends when endpoints come back, JobFailed when a later run succeeds: never by quiet.
+            if quiet and incident["reason"] not in ("EndpointLoss", "JobFailed") and \
+                    _instances(incident["service"], incident["env"])[0] == 0:
                 incident.update(status="resolved", resolved_at=time.time())
                 _save(key, _publish(incident, force=True))
                 done.append(key)

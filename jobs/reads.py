@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
@@ -10,6 +11,7 @@ from urllib3.exceptions import HTTPError
 from bots import commands as c
 from bots import replies
 from bots.message import Message
+from bots.sinks import registry
 from core import runtime
 from core.errors import PermanentError
 from deploy import api_errors, fetching, render
@@ -18,7 +20,10 @@ from deploy.render import Target
 from jobs import incidents
 
 NO_CLUSTER = "no cluster configured: set KUBECONFIG (make run starts a local cluster)"
-LOG_LINES_PER_POD = 50
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _kube() -> Kube | None:
@@ -43,19 +48,23 @@ def status(cmd: c.Status, who: str = "", reply_to: dict | None = None) -> Messag
     if kube is not None:
         for env in envs:
             ns = service.environments[env].namespace
+            if service.kind == "cronjob":  # a schedule and its runs, not replicas
+                live[env] = _read(lambda: fetching.cron_job_summary(kube, ns, cmd.service), ns)
+                continue
             stable = _read(lambda: fetching.deployment_summary(kube.apps, ns, cmd.service), ns)
             if stable is None:
                 live[env] = None
                 continue
             tracks = {t: _read(lambda t=t: fetching.deployment_summary(kube.apps, ns, render.workload_name(
                 cmd.service, t)), ns) for t in ("canary", "preview")}
-            names = {p.metadata.name for p in _read(lambda: fetching.pods(kube, ns, {"app": cmd.service}), ns)}
+            pods = _read(lambda: fetching.pods(kube, ns, {"app": cmd.service}), ns)
+            names = {p.metadata.name for p in pods}
             warnings = _read(lambda: fetching.warnings(kube, ns, names, limit=3), ns)
             live[env] = {**stable, "canary": tracks["canary"], "preview": tracks["preview"],
-                         "router": service.router,
+                         "router": service.router, "pods": [fetching.pod_summary(p) for p in pods],
                          "autoscale": _read(lambda: fetching.autoscaler_summary(kube, ns, cmd.service), ns),
                          "warnings": [f"{w.reason}: {w.involved_object.name}: {w.message}" for w in warnings]}
-    return replies.status_message(cmd.service, service, live, envs)
+    return replies.status_message(cmd.service, service, live, envs, now=_now())
 
 
 def history(cmd: c.History, who: str = "", reply_to: dict | None = None) -> Message:
@@ -73,17 +82,26 @@ def logs(cmd: c.Logs, who: str = "", reply_to: dict | None = None) -> Message:
         raise PermanentError(NO_CLUSTER)
     target = Target.of(runtime.get().rules, cmd.service, cmd.env)
     pods = _read(lambda: fetching.pods(kube, target.namespace, {"app": cmd.service}), target.namespace)
-    per_pod: list[tuple[str, list[str]]] = []
-    for pod in pods:
+    per_pod: list[replies.PodLog] = []
+    never_restarted: list[str] = []
+    for pod in sorted(pods, key=lambda p: p.metadata.name):
+        name = pod.metadata.name
+        crash = fetching.last_crash(pod, cmd.service) if cmd.previous else None
+        if cmd.previous and crash is None:
+            never_restarted.append(name)
+            continue
         try:
-            text = kube.core.read_namespaced_pod_log(pod.metadata.name, target.namespace, container=cmd.service,
-                                                     tail_lines=cmd.tail, _request_timeout=10)
-            per_pod.append((pod.metadata.name, text.splitlines()[-LOG_LINES_PER_POD:] or ["(no output)"]))
+            text = kube.core.read_namespaced_pod_log(name, target.namespace, container=cmd.service,
+                                                     tail_lines=cmd.tail, previous=cmd.previous, _request_timeout=10)
+            per_pod.append(replies.PodLog(name, tuple(text.splitlines()) or ("(no output)",), crash))
         except ApiException as exc:
-            per_pod.append((pod.metadata.name, [f"(no logs: {api_errors.message(exc)})"]))
+            per_pod.append(replies.PodLog(name, (f"(no logs: {api_errors.message(exc)})",), crash))
         except (HTTPError, OSError) as exc:
-            per_pod.append((pod.metadata.name, [f"(no logs: {exc.__class__.__name__})"]))
-    return replies.logs_message(cmd.service, cmd.env, cmd.tail, per_pod)
+            per_pod.append(replies.PodLog(name, (f"(no logs: {exc.__class__.__name__})",), crash))
+    # Every line asked for is shown unless the sink answering cannot carry them all in one message.
+    budget = registry.text_budget((reply_to or {}).get("sink"))
+    return replies.logs_message(cmd.service, cmd.env, cmd.tail, per_pod, budget, previous=cmd.previous,
+                                never_restarted=tuple(never_restarted))
 
 
 def config(cmd: c.Config, who: str = "", reply_to: dict | None = None) -> Message:

@@ -20,11 +20,12 @@ from bots.message import Message
 from core import audit, runtime
 from core.errors import PermanentError
 from deploy import api_errors, autoscaling, fetching, render
-from deploy import tracks
+from deploy import scheduled, tracks
 from deploy.kube import Kube, connect
 from deploy.render import Target
 from deploy.routers import RouterError, Split, router_for
 from rules.workload import Autoscale
+from rules import cronjob
 from state import images, locks
 from jobs.notify import deliver
 from jobs.progress import Progress
@@ -33,12 +34,17 @@ from jobs import promotion
 CANARY_LOCK_TTL = 24 * 3600  # a live canary holds the service until promote or abort
 
 
-def _context(service: str, env: str) -> tuple[Kube, Target]:
+def _context(service: str, env: str, action: str = "deploy") -> tuple[Kube, Target]:
+    """The cluster and the target; PermanentError when `action` makes no sense for this kind of service."""
     rt = runtime.get()
     if rt.settings.kubeconfig is None:
         raise PermanentError("no cluster configured: set KUBECONFIG (make run starts a local cluster)")
     if service not in rt.rules.catalog.services or env not in rt.rules.catalog.services[service].environments:
         raise PermanentError(f"{service} ({env}) is not in the catalog")
+    if rt.rules.catalog.services[service].kind == "cronjob":  # the pipeline refuses these first; an approval may not
+        refused = cronjob.refusal(service, action)
+        if refused:
+            raise PermanentError(refused)
     return connect(rt.settings.kubeconfig), Target.of(rt.rules, service, env)
 
 
@@ -177,7 +183,7 @@ class _Aborted(Exception):
 def deploy(service: str, env: str, tag: str | None, strategy: str, weight: int | None, who: str,
            reply_to: dict, break_glass: str | None = None) -> None:
     """/deploy <svc> [<tag>] [to <env>] [rolling | canary N% | preview]; the tag must have passed the env before."""
-    kube, target = _context(service, env)
+    kube, target = _context(service, env, strategy)
     if tag is None and not (strategy == "canary" and _canary_live(kube, target)):
         newest = images.latest(runtime.get().redis, service)
         if newest is None:
@@ -186,6 +192,10 @@ def deploy(service: str, env: str, tag: str | None, strategy: str, weight: int |
     if tag is not None:  # None: the live canary's own image gets a new weight
         promotion.admit(service, env, tag, break_glass, who, reply_to)
     image = _image(target, tag)
+    if target.service.kind == "cronjob":
+        assert image is not None
+        _scheduled(kube, target, image, who, reply_to, f"{who}: /deploy {service} {tag}")
+        return
     if strategy == "rolling":
         what = f"rolling update to {render.version_of(image)}"  # type: ignore[arg-type]
         holder = _lock(target, locks.Holder(_job_id(), who, what, "rolling"), target.env.progress_deadline * 3 + 120)
@@ -215,9 +225,23 @@ def deploy(service: str, env: str, tag: str | None, strategy: str, weight: int |
         _release(target, holder)
 
 
+def _scheduled(kube: Kube, target: Target, image: str, who: str, reply_to: dict, cause: str) -> None:
+    """A scheduled job's deploy: its CronJob gets the image, under the rollout lock; the next run uses it."""
+    what = f"scheduled job image {render.version_of(image)}"
+    holder = _lock(target, locks.Holder(_job_id(), who, what, "rolling"), 300)
+    try:
+        with _cluster_errors():
+            scheduled.apply_cron_job(kube, target, image, tracks.Change(who, cause, _now()))
+    finally:
+        _release(target, holder)
+    svc = target.service
+    _finish(reply_to, say.cron_job_set(target.name, target.env_name, image, svc.schedule or "",
+                                       svc.concurrency_policy))
+
+
 def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None:
     """/deploy <svc> promote | abort: finish or cancel the live canary (and preview)."""
-    kube, target = _context(service, env)
+    kube, target = _context(service, env, step)
     router = router_for(target.service.router)
     redis = runtime.get().redis
     holder = locks.holder(redis, service, env)
@@ -259,7 +283,7 @@ def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None
 
 def rollback(service: str, env: str, revision: int | None, who: str, reply_to: dict) -> None:
     """/rollback <svc> [to <revision>]: the previous revision's image, or a named one."""
-    kube, target = _context(service, env)
+    kube, target = _context(service, env, "rollback")
     with _cluster_errors():
         revisions = fetching.history(kube, target.namespace, service)
         if not revisions:
@@ -297,7 +321,7 @@ def rollback(service: str, env: str, revision: int | None, who: str, reply_to: d
 
 def scale(service: str, env: str, replicas: int, who: str, reply_to: dict) -> None:
     """/scale <svc> <n>."""
-    kube, target = _context(service, env)
+    kube, target = _context(service, env, "scale")
     with _cluster_errors():
         if fetching.read_deployment(kube, target.namespace, service) is None:
             raise PermanentError(f"{service} ({env}) is not deployed yet")
@@ -318,7 +342,7 @@ def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_
     """/autoscale <svc> <min>-<max> [cpu=<pct>%]: the HPA's bounds (over the catalog's metrics), audited.
 
     Without cpu= the catalog's CPU target stays (80% when the catalog names no autoscaling)."""
-    kube, target = _context(service, env)
+    kube, target = _context(service, env, "autoscale")
     catalog = target.env.autoscale
     cpu = cpu_percent if cpu_percent is not None else (catalog.cpu_target if catalog else 80)
     goals = Autoscale(min=min_replicas, max=max_replicas, cpu=cpu, metrics=catalog.metrics if catalog else [])
@@ -335,7 +359,7 @@ def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_
 
 def restart(service: str, env: str, who: str, reply_to: dict) -> None:
     """/restart <svc>: a rolling restart, one pod at a time (like kubectl rollout restart)."""
-    kube, target = _context(service, env)
+    kube, target = _context(service, env, "restart")
     with _cluster_errors():
         if fetching.read_deployment(kube, target.namespace, service) is None:
             raise PermanentError(f"{service} ({env}) is not deployed yet")

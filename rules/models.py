@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from bots.sinks import registry
+from rules import cronjob
 from rules.workload import DEFAULT_JVM_OPTIONS, Autoscale, Config, Lifecycle, Probes, parse_preset
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
@@ -128,6 +129,23 @@ class Service(Strict):
     service_type: Literal["ClusterIP", "NodePort", "LoadBalancer"] = "ClusterIP"  # the stable Service
     dns_options: dict[str, str | int | None] = {}  # pod dnsConfig options, e.g. {ndots: 2}
     zone_spread: Literal["none", "preferred", "required"] = "none"  # across topology.kubernetes.io/zone
+    # kind: cronjob runs the image on `schedule` (a batch/v1 CronJob) instead of serving (rules/cronjob.py)
+    kind: Literal["deployment", "cronjob"] = "deployment"
+    schedule: str | None = None  # cron, in UTC: "30 2 * * *", "*/15 * * * *", "@hourly"
+    concurrency_policy: Literal["Allow", "Forbid", "Replace"] = "Forbid"  # a run still going when the next is due
+    starting_deadline_seconds: int | None = Field(None, ge=10, le=86400)  # a run this late is skipped
+    successful_jobs_history_limit: int = Field(3, ge=0, le=100)  # finished runs kept (for /status and /logs)
+    failed_jobs_history_limit: int = Field(1, ge=0, le=100)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        return None if value is None else cronjob.check_schedule(value)
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> "Service":
+        cronjob.check_kind(self.kind, self.schedule, set(self.model_fields_set))
+        return self
 
     @model_validator(mode="after")
     def _jvm_only(self) -> "Service":

@@ -67,7 +67,7 @@ def test_refusal_names_the_role_and_is_audited(rt):
 
 def test_unknown_service_lists_the_catalog(rt):
     outcome = submit(rt, console("alice", "/status shop"))
-    assert outcome.message.title == "service 'shop' is not in the catalog (known: api, ledger, web)"
+    assert outcome.message.title == "service 'shop' is not in the catalog (known: api, ledger, reconcile, web)"
 
 
 def test_every_accepted_command_is_audited_with_its_request_id(rt, work):

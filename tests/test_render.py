@@ -38,6 +38,7 @@ CASES = [
     ("web-test-service-pdb-hpa", "web", "test", lambda t: [render.service(t, "stable"),
                                                            render.pod_disruption_budget(t),
                                                            render.autoscaler(t, 2, 10, 60)]),
+    ("reconcile-test-cronjob", "reconcile", "test", lambda t: render.cron_job(t, f"{t.repository}:v3", **change())),
 ]
 
 

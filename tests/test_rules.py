@@ -50,6 +50,13 @@ def _line_of(path: Path, needle: str) -> int:
     ("routing.yaml", "to: [oncall]", "to: [pager]", None, "channel 'pager', which is not under channels"),
     ("catalog.yaml", "    channel: payments", "    channel: nowhere", "channel: nowhere",
      "channel 'nowhere' is not defined"),
+    ("catalog.yaml", 'schedule: "30 2 * * *"', 'schedule: "30 25 * * *"', 'schedule: "30 25',
+     "schedule '30 25 * * *': hour '25' is not a value 0–23"),
+    ("catalog.yaml", "    kind: cronjob", "    kind: deployment", "  reconcile:",
+     "schedule, concurrency_policy, starting_deadline_seconds, successful_jobs_history_limit, "
+     "failed_jobs_history_limit are for scheduled jobs: add kind: cronjob, or remove them"),
+    ("catalog.yaml", 'schedule: "30 2 * * *"', "router: nginx", "  reconcile:",
+     "a kind: cronjob service needs a schedule"),
 ])
 def test_invalid_rules_name_file_line_and_reason(rules_dir, file, old, new, needle, reason):
     _edit(rules_dir / file, old, new)

@@ -2,8 +2,9 @@
 
 The apiserver of the local cluster audits Dockyard's identity (deploy/local/cluster.py). One module-scoped
 run drives every code path that talks to Kubernetes — rollouts through each router, canary and promote,
-/scale, /restart, /autoscale, /status, /logs, /history, a build that fails and is built again, the health
-watcher — and the audit log of that run is compared with the table in deploy/manifests/rbac.py.
+/scale, /restart, /autoscale, /status, /logs, /history, a scheduled job's deploy and /status, a build that
+fails and is built again, the health watcher — and the audit log of that run is compared with the table in
+deploy/manifests/rbac.py.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from deploy.local.services import wait_until
 
 NS = "shop-test"
 API_TOKEN = "glpat-rbac"
-# One service per router, so every traffic object kind is applied (and the nginx canary Ingress deleted).
+# One service per router, so every traffic object kind is applied (and the nginx canary Ingress deleted),
+# and a scheduled job (its CronJob applied and read, its runs listed and watched).
 SERVICES = {"rbn": {"router": "nginx", "host": "rbn.example.com"}, "rbi": {"router": "istio"},
-            "rbg": {"router": "gateway"}}
+            "rbg": {"router": "gateway"}, "rbc": {"kind": "cronjob", "schedule": "0 0 1 1 *"}}
 # Granted to every authenticated user by the cluster's defaults (system:basic-user), not by Dockyard's Roles.
 EVERYONE = {("authorization.k8s.io", "selfsubjectaccessreviews", "create"),
             ("authorization.k8s.io", "selfsubjectrulesreviews", "create"),
@@ -123,7 +125,8 @@ def driven(cluster, redis_server, tmp_path_factory) -> Iterator[list[dict]]:
     try:
         script = ["/deploy rbn v1", "/deploy rbn v2 canary 50%", "/deploy rbn promote", "/scale rbn 2",
                   "/restart rbn", "/autoscale rbn 1-3", "/status rbn", "/logs rbn", "/history rbn",
-                  "/deploy rbi v1", "/config rbi", "/deploy rbg v1", "/build rbn main", "/build rbn main"]
+                  "/deploy rbi v1", "/config rbi", "/deploy rbg v1", "/deploy rbc v1", "/status rbc",
+                  "/build rbn main", "/build rbn main"]
         for text in script:
             replies = chat("alice", text)
             assert replies and not any(r["text"].startswith("✖ /") for r in replies), (text, replies)
@@ -137,8 +140,8 @@ def driven(cluster, redis_server, tmp_path_factory) -> Iterator[list[dict]]:
 
         def watching() -> bool:
             kinds = {(k[1], k[2]) for k in _used(_audit(cluster.audit_log, start), {NS})}
-            return {("pods", "watch"), ("events", "watch"), ("endpointslices", "watch")} <= kinds
-        wait_until(watching, 30, "the watcher watching pods, events and endpointslices", interval=0.2)
+            return {("pods", "watch"), ("events", "watch"), ("endpointslices", "watch"), ("jobs", "watch")} <= kinds
+        wait_until(watching, 30, "the watcher watching pods, events, endpointslices and jobs", interval=0.2)
     finally:
         if watcher is not None:
             watcher.close()

@@ -14,7 +14,7 @@ class Finding:
 
     service: str
     env: str
-    reason: str  # OOMKilled, CrashLoopBackOff, ImagePullBackOff, ProbeFailed, FailedScheduling, EndpointLoss
+    reason: str  # OOMKilled, CrashLoopBackOff, ImagePullBackOff, ProbeFailed, FailedScheduling, EndpointLoss, JobFailed
     key: str
     pod: str = ""
     node_ip: str = ""
@@ -25,6 +25,7 @@ class Finding:
     severity: str = "warning"
     resolved: bool = False
     at: str = ""
+    run: str = ""  # a scheduled job's run (Job name)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -70,3 +71,31 @@ def endpoint_state(ready: int, minimum: int) -> str:
     if ready == 0:
         return "critical"
     return "warning" if ready < minimum else "ok"
+
+
+def from_job(job: dict, pods: list[dict], service: str, env: str) -> Finding | None:
+    """A scheduled job's run: failed is JobFailed; succeeded resolves it (a later run worked); else nothing.
+
+    Only runs of a CronJob count (a Job it owns, scheduled or started by hand from its template)."""
+    meta, status = job.get("metadata", {}), job.get("status") or {}
+    if not any(o.get("kind") == "CronJob" for o in meta.get("ownerReferences") or []):
+        return None
+    done = {c.get("type"): c for c in status.get("conditions") or [] if c.get("status") == "True"}
+    name, uid = meta.get("name", ""), meta.get("uid")
+    if "Complete" in done:
+        return Finding(service=service, env=env, reason="JobFailed", key=f"{uid}:complete", resolved=True, run=name,
+                       at=status.get("completionTime") or done["Complete"].get("lastTransitionTime") or "")
+    if "Failed" not in done:
+        return None
+    failed = done["Failed"]
+    common: dict = {}
+    for pod in sorted(pods, key=lambda p: p.get("metadata", {}).get("name", "")):
+        for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+            ended = (cs.get("state") or {}).get("terminated") or {}
+            if ended and ended.get("exitCode") != 0:
+                common = dict(pod=pod["metadata"].get("name", ""), node_ip=pod["status"].get("hostIP", ""),
+                              container=cs.get("name", ""), exit_code=ended.get("exitCode"))
+    why = ": ".join(part for part in (failed.get("reason"), failed.get("message")) if part)
+    return Finding(service=service, env=env, reason="JobFailed", key=f"{uid}:failed", run=name,
+                   detail=f"run {name} failed" + (f" ({why})" if why else ""),
+                   at=failed.get("lastTransitionTime") or "", **common)

@@ -1,4 +1,4 @@
-"""The watcher: Pods, Events and EndpointSlices in the catalog's namespaces become findings on a queue.
+"""The watcher: Pods, Events, EndpointSlices and Jobs in the catalog's namespaces become findings on a queue.
 
 One thread per (kind, namespace). The last resourceVersion of each is kept
 in Redis, so a restarted watcher resumes where it stopped; a 410 Gone means
@@ -23,7 +23,7 @@ from urllib3.exceptions import HTTPError
 
 from core.runtime import Runtime
 from deploy.kube import connect
-from jobs import incidents
+from jobs import incidents, promotion
 from jobs.queues import enqueue
 from watcher import detect
 
@@ -34,7 +34,8 @@ RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0
 """
-KINDS = ("pods", "events", "endpointslices")
+KINDS = ("pods", "events", "endpointslices", "jobs")
+JOB_NAME_LABEL = "batch.kubernetes.io/job-name"  # set on a Job's pods by the Job controller
 
 
 class Watcher:
@@ -128,6 +129,25 @@ class Watcher:
                 key=f"endpoints:{service}:{owner[1]}:{state}:{time.time_ns()}",
                 detail=f"{ready} ready endpoint(s), the minimum is {minimum}"))
 
+    def _job(self, namespace: str, job: dict) -> None:
+        """A run of a scheduled job: failed is an incident; succeeded resolves it and lets the image go further."""
+        meta = job["metadata"]
+        owner = self._owner(namespace, meta["name"], (meta.get("labels") or {}).get("app"))
+        if owner is None or self.rt.rules.catalog.services[owner[0]].kind != "cronjob":
+            return
+        ended = {c.get("type") for c in (job.get("status") or {}).get("conditions") or [] if c.get("status") == "True"}
+        pods: list[dict] = []
+        if "Failed" in ended:  # which pod, node and exit code, for the message
+            listed = self.kube.core.list_namespaced_pod(namespace, label_selector=f"{JOB_NAME_LABEL}={meta['name']}")
+            pods = self.kube.api.sanitize_for_serialization(listed).get("items", [])
+        finding = detect.from_job(job, pods, *owner)
+        if finding is None:
+            return
+        if finding.resolved:
+            image = job["spec"]["template"]["spec"]["containers"][0]["image"]
+            promotion.passed(owner[0], owner[1], image)  # a run of it succeeded: the next environment may take it
+        self._enqueue(finding)
+
     # --- the watch loop ----------------------------------------------------------------------
 
     def _list(self, kind: str, namespace: str):
@@ -136,10 +156,13 @@ class Watcher:
             return self.kube.core.list_namespaced_pod
         if kind == "events":
             return self.kube.core.list_namespaced_event
+        if kind == "jobs":
+            return self.kube.batch.list_namespaced_job
         return client.DiscoveryV1Api(self.kube.api).list_namespaced_endpoint_slice
 
     def _handle(self, kind: str, namespace: str, obj: dict) -> None:
-        {"pods": self._pod, "events": self._event, "endpointslices": self._slice}[kind](namespace, obj)
+        handlers = {"pods": self._pod, "events": self._event, "endpointslices": self._slice, "jobs": self._job}
+        handlers[kind](namespace, obj)
 
     def _relist(self, kind: str, namespace: str) -> str:
         listed = self.kube.api.sanitize_for_serialization(self._list(kind, namespace)(namespace))

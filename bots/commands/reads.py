@@ -32,6 +32,7 @@ class Logs(Command):
     service: str
     tail: int = 100
     env: str = "test"
+    previous: bool = False  # the lines of the container that ended before the running one (a crash, an OOM)
 
 
 @verb("status", "/status <svc> [in <env>]", "replicas, images, canary weight and recent warnings")
@@ -50,12 +51,19 @@ def parse_history(t: Tokens, now: datetime) -> Command:
     return History(service=service, env=env or "test")
 
 
-@verb("logs", "/logs <svc> [--tail N] [in <env>]", "last lines of the service's pods")
+@verb("logs", "/logs <svc> [--tail N] [--previous] [in <env>]",
+      "last lines of the service's pods (--previous: of the container that crashed before)")
 def parse_logs(t: Tokens, now: datetime) -> Command:
     service = t.service()
-    tail = 100
-    if t.accept("--tail"):
-        tail = t.integer("--tail", t.take("number of lines after --tail"), 1, 1000)
+    tail, previous, seen = 100, False, set()
+    while (option := t.accept("--tail", "--previous")) is not None:  # in either order, each once
+        if option in seen:
+            raise t.fail(f"{option} is given twice")
+        seen.add(option)
+        if option == "--tail":
+            tail = t.integer("--tail", t.take("number of lines after --tail"), 1, 1000)
+        else:
+            previous = True
     env = t.optional_env("test")
     t.done()
-    return Logs(service=service, tail=tail, env=env or "test")
+    return Logs(service=service, tail=tail, env=env or "test", previous=previous)

@@ -28,6 +28,7 @@ class ConsoleSink:
 
     name = "console"
     edits_in_place = True  # an update is marked "(updated)" and replaces the earlier text for readers
+    text_budget = 1_000_000  # a terminal and a Redis list: no platform limit, only what is sensible to print
 
     def __init__(self, redis: Redis):
         self.redis = redis

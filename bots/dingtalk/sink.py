@@ -76,6 +76,8 @@ class DingTalkSink:
 
     name = "dingtalk"
     edits_in_place = False  # group robots and sessionWebhooks can only send
+    # 20,000 bytes a message in all: the rest is room for the title, fields, buttons and markdown escapes.
+    text_budget = markdown.MAX_BYTES * 3 // 5
 
     def __init__(self, redis: Redis, settings: Settings):
         self.redis, self.settings = redis, settings

@@ -33,6 +33,9 @@ class Sink(Protocol):
     # Can update() change a message already posted? Where it cannot, an intermediate update
     # (a rollout's progress) is not sent at all, and a changed headline arrives as a new message.
     edits_in_place: ClassVar[bool]
+    # Bytes (UTF-8) of a message's lines it delivers whole. An answer that could be longer (/logs)
+    # fits itself under it and says what it left out, rather than the sink cutting its end off.
+    text_budget: ClassVar[int]
 
     @classmethod
     def from_runtime(cls, rt: "Runtime") -> "Sink":

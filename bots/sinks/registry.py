@@ -40,6 +40,17 @@ def check_address(name: str, fields: dict[str, Any]) -> dict[str, Any]:
                          f"{problem['msg'].removeprefix('Value error, ')}") from None
 
 
+DEFAULT_TEXT_BUDGET = 4_000  # for a sink that does not say: what every chat platform carries in one message
+
+
+def text_budget(name: str | None) -> int:
+    """Bytes of lines one message to sink `name` carries whole (its Sink.text_budget)."""
+    if name not in SINKS:
+        return DEFAULT_TEXT_BUDGET
+    sink = importlib.import_module(f"{SINKS[name]}.sink").Sink
+    return int(getattr(sink, "text_budget", DEFAULT_TEXT_BUDGET))
+
+
 def get_sink(name: str):  # -> bots.sinks.base.Sink
     """The sink called `name`, configured from the process runtime."""
     from bots.sinks.base import SinkError  # rules import this module: keep its own imports light

@@ -7,7 +7,7 @@ from slack_sdk.errors import SlackApiError
 
 from bots.message import Message
 from bots.sinks.base import SinkError
-from bots.slack.blocks import blocks, fallback_text
+from bots.slack.blocks import MAX_BLOCKS, SECTION_TEXT, blocks, fallback_text
 from core.config import Settings
 from core.runtime import Runtime
 
@@ -28,6 +28,9 @@ def _failure(exc: SlackApiError) -> SinkError:
 class SlackSink:
     name = "slack"
     edits_in_place = True  # chat.update
+    # Lines go in sections of at most 3,000 characters, 50 blocks in all: keep 10 for the title, fields and
+    # buttons, and 200 characters a section for breaking at line ends and escaping & < >.
+    text_budget = (MAX_BLOCKS - 10) * (SECTION_TEXT - 200)
 
     def __init__(self, settings: Settings):
         self.web = client(settings)

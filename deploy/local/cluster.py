@@ -3,6 +3,11 @@
 The Gateway API HTTPRoute and Istio VirtualService CRDs are installed too, so
 every traffic router can be exercised.
 
+kwok also plays the kubelet's API: the nodes' ExternalIP is 127.0.0.1 and their kubelet
+port is kwok's server, so `kubectl logs` (and Dockyard's /logs) reach it. Pods in the
+catalog's namespaces print the canned lines of `pod-logs/running.log`, and
+`pod-logs/previous.log` as their previous (crashed) container's output.
+
 No containers run: kwok plays kubelet for three fake nodes, so Deployments,
 ReplicaSets, Jobs, EndpointSlices, Events and RBAC are all the real thing.
 Used by `./dockyard cluster up|down|status`, `make run` and the test suite.
@@ -36,6 +41,8 @@ STOCK_STAGES = ("node/fast/node-initialize.yaml", "node/heartbeat-with-lease/nod
                 "pod/fast/pod-ready.yaml", "pod/fast/pod-complete.yaml", "pod/fast/pod-delete.yaml")
 # Three fake nodes in two classes, so nodeSelector and anti-affinity mean something.
 NODES = (("kwok-node-0", "general"), ("kwok-node-1", "general"), ("kwok-node-2", "highmem"))
+NODE_IP = "10.0.0.1"  # what pods show as their hostIP
+POD_LOGS = HERE / "pod-logs"
 ORDER = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 
 
@@ -169,6 +176,7 @@ class LocalCluster:
             "--enable-priority-and-fairness=false",
             "--allow-privileged=true",
             "--event-ttl", "2h",
+            "--kubelet-preferred-address-types", "ExternalIP",  # 127.0.0.1: kwok's kubelet API (logs)
         ])
         self._wait("kube-apiserver", lambda: self._https_ok("/readyz", admin_token), 90)
 
@@ -197,11 +205,20 @@ class LocalCluster:
         configs = [stock / s for s in STOCK_STAGES] + sorted((HERE / "stages").glob("*.yaml"))
         args = ["--kubeconfig", str(self.admin_kubeconfig),
                 "--manage-nodes-with-annotation-selector", "kwok.x-k8s.io/node=fake",
-                "--node-lease-duration-seconds", "40", "--cidr", "10.244.0.0/16", "--node-ip", "10.0.0.1",
-                "--server-address", f"127.0.0.1:{self.ports['kwok']}"]
-        for config in configs:
+                "--node-lease-duration-seconds", "40", "--cidr", "10.244.0.0/16", "--node-ip", NODE_IP,
+                "--server-address", f"127.0.0.1:{self.ports['kwok']}", "--node-port", str(self.ports["kwok"])]
+        for config in configs + [self._pod_logs_config()]:
             args += ["--config", str(config)]
         self._start("kwok", args)
+
+    def _pod_logs_config(self) -> Path:
+        """kwok's ClusterLogs: each pod in the catalog's namespaces prints the canned lines (absolute paths)."""
+        config = self.root / "pod-logs.json"
+        config.write_text(json.dumps({
+            "apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "ClusterLogs", "metadata": {"name": "dockyard-pod-logs"},
+            "spec": {"selector": {"matchNamespaces": self.namespaces}, "logs": [{
+                "logsFile": str(POD_LOGS / "running.log"), "previousLogsFile": str(POD_LOGS / "previous.log")}]}}))
+        return config
 
     # --- bootstrap ---------------------------------------------------------------------------
 
@@ -211,7 +228,11 @@ class LocalCluster:
             "metadata": {"name": name, "annotations": {"kwok.x-k8s.io/node": "fake"},
                          "labels": {"type": "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
                                     NODE_CLASS_LABEL: klass}},
-            "status": {"allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
+            # The apiserver reaches a node's kubelet API (logs) at its ExternalIP: kwok's server on 127.0.0.1.
+            "status": {"addresses": [{"type": "InternalIP", "address": NODE_IP}, {"type": "ExternalIP",
+                                                                              "address": "127.0.0.1"},
+                                     {"type": "Hostname", "address": name}],
+                       "allocatable": {"cpu": "32", "memory": "256Gi", "pods": "110"},
                        "capacity": {"cpu": "32", "memory": "256Gi", "pods": "110"}},
         } for name, klass in NODES]
         crds = binaries.crd_file(binaries.versions())
