@@ -22,8 +22,15 @@ CHANGES = ["/deploy roll v1 {env}", "/deploy roll promote {env}", "/deploy roll 
 
 @pytest.fixture
 def chat(redis, redis_server, cluster, tmp_path):
+    rules = write_rules(tmp_path)
+    catalog = yaml.safe_load((rules / "catalog.yaml").read_text())
+    catalog["services"]["frz"] = {  # a service of its own: the session cluster is shared with other tests
+        "team": "storefront", "language": "node", "git": "shop/frz", "port": 3000, "router": "replicas",
+        "environments": {"test": {"namespace": "shop-test", "replicas": 1, "resources": "0.5C1G",
+                                  "progress_deadline": 6}}}
+    (rules / "catalog.yaml").write_text(yaml.safe_dump(catalog))
     previous = runtime._current
-    rt = runtime.install(live_runtime(redis_server.url, write_rules(tmp_path), cluster.dockyard_kubeconfig))
+    rt = runtime.install(live_runtime(redis_server.url, rules, cluster.dockyard_kubeconfig))
     yield Chat(rt)
     runtime._current = previous
 
@@ -54,14 +61,14 @@ def test_every_change_is_refused_while_frozen_and_accepted_after(chat):
 
 
 def test_breaking_glass_is_for_sres_audited_and_announced(chat, cluster):
-    chat("alice", "/deploy ops v1")
+    chat("alice", "/deploy frz v1")
     chat("dave", "/freeze test until 1h incident review")
-    refused = chat("alice", "/scale ops 2 --break-glass hotfix")
-    assert refused[0]["refused"] and "alice may not breakglass ops in test: needs role sre" in refused[0]["text"]
-    done = chat("dave", "/scale ops 2 --break-glass INC-7 capacity")
-    assert any("break glass: dave ran /scale ops in frozen test" in m["text"] for m in done)
-    assert any("break glass: dave ran /scale ops" in m["text"] for m in feed(chat.rt) if not m.get("refused"))
-    dep = fetching.read_deployment(connect(cluster.dockyard_kubeconfig), "shop-test", "ops")
+    refused = chat("alice", "/scale frz 2 --break-glass hotfix")
+    assert refused[0]["refused"] and "alice may not breakglass frz in test: needs role sre" in refused[0]["text"]
+    done = chat("dave", "/scale frz 2 --break-glass INC-7 capacity")
+    assert any("break glass: dave ran /scale frz in frozen test" in m["text"] for m in done)
+    assert any("break glass: dave ran /scale frz" in m["text"] for m in feed(chat.rt) if not m.get("refused"))
+    dep = fetching.read_deployment(connect(cluster.dockyard_kubeconfig), "shop-test", "frz")
     assert dep.spec.replicas == 2
     trail = [(e.who, e.command, e.result) for e in audit.since(chat.rt.redis, 60) if e.result == "break-glass"]
     assert ("dave", "break glass: INC-7 capacity (freeze)", "break-glass") in trail
