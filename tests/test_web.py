@@ -13,7 +13,7 @@ def test_healthz(client):
 def test_readyz_when_redis_and_rules_are_there(client):
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"ready": True, "services": 3}
+    assert response.get_json() == {"ready": True, "services": 4}  # web, api, ledger, reconcile
 
 
 def test_readyz_is_503_with_the_reason_when_redis_is_gone(example_rules):
