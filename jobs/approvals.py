@@ -20,6 +20,8 @@ from core.errors import PermanentError
 from jobs.notify import deliver, show
 from jobs.queues import enqueue
 from rules import policy, routing
+from rules.models import Rules
+from rules.workload import Autoscale
 from state import approvals as store
 from state import images, locks
 
@@ -57,8 +59,8 @@ def _deploy_image(cmd: Deploy, command: dict) -> tuple[dict, str, str]:
     return {**command, "tag": tag}, f"{rt.rules.image_repository(cmd.service)}:{tag}", tag
 
 
-def describe(cmd: Command) -> str:
-    """The change an approver is asked about, in words."""
+def describe(cmd: Command, rules: Rules | None = None) -> str:
+    """The change an approver is asked about, in words (an /autoscale's CPU target as the catalog makes it)."""
     if isinstance(cmd, Deploy):
         when = f" at {cmd.at:%Y-%m-%d %H:%M %Z}" if cmd.at else ""
         if cmd.strategy == "canary":
@@ -68,8 +70,16 @@ def describe(cmd: Command) -> str:
         return f"{cmd.step} the live canary"
     return {"Rollback": lambda: f"rollback to {'revision ' + str(cmd.revision) if cmd.revision else 'the previous revision'}",
             "Scale": lambda: f"scale to {cmd.replicas} replicas",
-            "Autoscale": lambda: f"autoscale {cmd.min_replicas}-{cmd.max_replicas} at {cmd.cpu_percent}% cpu",
+            "Autoscale": lambda: f"autoscale {cmd.min_replicas}-{cmd.max_replicas} at {_goals(cmd, rules)}",
             "Restart": lambda: "restart every pod"}.get(type(cmd).__name__, lambda: f"/{cmd.verb}")()
+
+
+def _goals(cmd: Command, rules: Rules | None) -> str:
+    service = rules.service(cmd.service) if rules else None  # type: ignore[attr-defined]
+    catalog = service.environments[cmd.env].autoscale if service else None  # type: ignore[attr-defined]
+    asked = Autoscale.asked_in_chat(cmd.min_replicas, cmd.max_replicas, cmd.cpu_percent, catalog)  # type: ignore[attr-defined]
+    return ", ".join(([f"{asked.cpu}% cpu"] if asked.cpu else []) +
+                     [f"{m.type} {m.name} {m.target}/pod" for m in asked.metrics])
 
 
 def request(command: dict, who: str, reply_to: dict) -> str:
@@ -83,7 +93,7 @@ def request(command: dict, who: str, reply_to: dict) -> str:
     approval_id = secrets.token_hex(3)
     now = time.time()
     record = {"id": approval_id, "requester": who, "service": service, "env": env, "tag": tag, "image": image,
-              "strategy_text": describe(cmd), "break_glass": getattr(cmd, "break_glass", None) or "",
+              "strategy_text": describe(cmd, rt.rules), "break_glass": getattr(cmd, "break_glass", None) or "",
               "status": "pending", "created": now, "expires": now + rt.settings.approval_ttl,
               "command": json.dumps(command), "reply_to": json.dumps(reply_to), "refs": "[]",
               "approver_roles": json.dumps(_approver_roles())}

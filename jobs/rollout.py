@@ -343,13 +343,11 @@ def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_
 
     Without cpu= the catalog's CPU target stays (80% when the catalog names no autoscaling)."""
     kube, target = _context(service, env, "autoscale")
-    catalog = target.env.autoscale
-    cpu = cpu_percent if cpu_percent is not None else (catalog.cpu_target if catalog else 80)
-    goals = Autoscale(min=min_replicas, max=max_replicas, cpu=cpu, metrics=catalog.metrics if catalog else [])
+    goals = Autoscale.asked_in_chat(min_replicas, max_replicas, cpu_percent, target.env.autoscale)
     with _cluster_errors():
         if fetching.read_deployment(kube, target.namespace, service) is None:
             raise PermanentError(f"{service} ({env}) is not deployed yet")
-        autoscaling.set_by_chat(kube, target, min_replicas, max_replicas, cpu, who, _now())
+        autoscaling.set_by_chat(kube, target, min_replicas, max_replicas, goals.cpu, who, _now())
     said = autoscaling.catalog_says(target)
     audit.record(runtime.get().redis, audit.Entry(
         who, reply_to.get("sink", "?"), f"autoscale {service} in {env}: {goals.describe()} (catalog says {said})",

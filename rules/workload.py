@@ -246,6 +246,13 @@ class Autoscale(Strict):
     def cpu_target(self) -> int | None:
         return self.cpu if self.cpu is not None or self.metrics else 80
 
+    @staticmethod
+    def asked_in_chat(low: int, high: int, cpu: int | None, catalog: "Autoscale | None") -> "Autoscale":
+        """What /autoscale <low>-<high> [cpu=N%] applies: over the catalog's metrics, its CPU target unless asked."""
+        if cpu is None:
+            cpu = catalog.cpu_target if catalog else 80
+        return Autoscale(min=low, max=high, cpu=cpu, metrics=catalog.metrics if catalog else [])
+
     def goals(self) -> str:
         """'60% CPU' or '60% CPU, pods http_requests 100/pod'."""
         goals = [f"{self.cpu_target}% CPU"] if self.cpu_target else []
