@@ -79,8 +79,7 @@ def policy_scope(rt: Runtime, command: Command) -> tuple[str | None, str | None]
 def _frozen(rt: Runtime, command: Command) -> str | None:
     """Refuse early a change to a frozen environment (the job checks again when it runs)."""
     env = getattr(command, "env", None)
-    if not command.changes or env is None or getattr(command, "step", None) == "abort" or \
-            getattr(command, "break_glass", None):
+    if not command.gated or env is None or getattr(command, "break_glass", None):
         return None
     freeze = freezes.active(rt.redis, rt.rules, env, zone=rt.settings.timezone)
     return freeze_messages.refusal(freeze, rt.settings.timezone) if freeze else None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from bots.message import Button, Message
+from core import durations
+from state.plans import Plan
 
 
 def _where(service: str, env: str) -> str:
@@ -61,9 +63,41 @@ def autoscaling(service: str, env: str, low: int, high: int, goals: str, catalog
                                               f"(it says: {catalog})"))
 
 
+def plan(p: Plan, failure_limit: int) -> Message:
+    """One message per canary plan, edited in place at every step and every reading."""
+    path = " → ".join(f"{w}%" for w in p.steps)
+    state = {"running": f"step {p.index + 1}/{len(p.steps)}, {p.steps[p.index]}% live",
+             "paused": f"paused at {p.steps[p.index]}%", "promoted": "promoted to stable",
+             "aborted": "aborted: all traffic back to stable"}[p.status]
+    severity = {"running": "info", "paused": "warning", "promoted": "success", "aborted": "error"}[p.status]
+    readings = tuple(f"{r['name']}: {'no data' if r['value'] is None else format(r['value'], '.4g')} "
+                     f"(wants {r['bound']}) {'ok' if r['ok'] else 'FAILED'}" + (f" — {r['note']}" if r['note'] else "")
+                     for r in p.readings)
+    fields = (("plan", f"{path}, every {durations.human(p.every_seconds)}"),
+              ("analysis failures in a row", f"{p.failures}/{failure_limit}"))
+    buttons: tuple[Button, ...] = ()
+    if p.status in ("running", "paused"):
+        toggle = "resume" if p.status == "paused" else "pause"
+        buttons = (Button(toggle.title(), toggle, f"/deploy {p.service} {toggle}{_in(p.env)}"),
+                   Button("Promote", "promote", f"/deploy {p.service} promote{_in(p.env)}"),
+                   Button("Abort", "abort", f"/deploy {p.service} abort{_in(p.env)}"))
+    return Message(title=f"{_where(p.service, p.env)}: canary plan — {state}", severity=severity,  # type: ignore[arg-type]
+                   fields=fields, lines=readings + tuple(p.history[-6:]), buttons=buttons)
+
+
 def cron_job_set(service: str, env: str, image: str, schedule: str, concurrency: str) -> Message:
     """A scheduled job's CronJob now runs `image`: from its next run on, not now."""
     return Message(title=f"{_where(service, env)}: scheduled job set to {image.rsplit(':', 1)[-1]}", severity="success",
                    fields=(("image", image), ("schedule", f"{schedule} (UTC)"), ("overlapping runs", concurrency)),
                    lines=("the next run uses it; a run already going finishes with the image it started with",),
                    buttons=(Button("Status", "status", f"/status {service}{_in(env)}"),))
+
+
+def stale(service: str, env: str, kind: str, age_seconds: float, who: str) -> Message:
+    """A canary or preview nobody finished: one seed team broke production with a forgotten small-traffic one."""
+    hours = age_seconds / 3600
+    age = f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.0f} hours"
+    return Message(title=f"{_where(service, env)}: a {kind} has been live for {age}: promote or abort it",
+                   severity="warning", fields=(("started by", who),),
+                   buttons=(Button("Promote", "promote", f"/deploy {service} promote{_in(env)}"),
+                            Button("Abort", "abort", f"/deploy {service} abort{_in(env)}")))

@@ -28,9 +28,9 @@ def job_of(command: Command) -> Job:
 def needs_approval(command: Command) -> bool:
     """Every change to an environment marked `approval: required` waits for a second person.
 
-    Aborting a canary is the exception: it returns traffic to the stable version, which was approved.
+    Aborting, pausing or resuming a canary are the exceptions (Command.gated says which).
     """
-    if not command.changes or getattr(command, "step", None) == "abort":
+    if not command.gated:
         return False
     service = runtime.get().rules.catalog.services[command.service]  # type: ignore[attr-defined]
     return service.environments[command.env].approval == "required"  # type: ignore[attr-defined]

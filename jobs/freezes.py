@@ -43,7 +43,7 @@ def unfreeze_command(cmd: Unfreeze, who: str, reply_to: dict) -> None:
 def check(cmd: Command, who: str, reply_to: dict) -> None:
     """At run time (a queued or timed change may meet a freeze that began since): refuse, or announce the break."""
     env = getattr(cmd, "env", None)
-    if not cmd.changes or env is None or getattr(cmd, "step", None) == "abort":
+    if not cmd.gated or env is None:
         return
     rt = runtime.get()
     freeze = freezes.active(rt.redis, rt.rules, env, zone=rt.settings.timezone)

@@ -376,11 +376,24 @@ def restart(service: str, env: str, who: str, reply_to: dict) -> None:
 # The chat verbs' jobs (named by their command classes in bots/commands/).
 
 def deploy_command(cmd: c.Deploy, who: str, reply_to: dict) -> None:
+    if cmd.steps or cmd.catalog_plan:
+        from jobs import plans  # plans drive this module's deploy and control: a real cycle, broken here
+
+        plans.start(cmd, who, reply_to)
+        return
     deploy(cmd.service, cmd.env, cmd.tag, cmd.strategy, cmd.weight, who, reply_to, cmd.break_glass)
 
 
 def control_command(cmd: c.DeployControl, who: str, reply_to: dict) -> None:
+    if cmd.step in ("pause", "resume"):
+        from jobs import plans  # as above
+
+        (plans.pause if cmd.step == "pause" else plans.resume)(cmd.service, cmd.env, who)
+        return
     control(cmd.service, cmd.env, cmd.step, who, reply_to)
+    from jobs import plans  # as above
+
+    plans.ended(cmd.service, cmd.env, cmd.step, who)
 
 
 def rollback_command(cmd: c.Rollback, who: str, reply_to: dict) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from bots.sinks import registry
+from rules.analysis import Analysis, CanaryPlan
 from rules import cronjob
 from rules.workload import DEFAULT_JVM_OPTIONS, Autoscale, Config, Lifecycle, Probes, parse_preset
 
@@ -108,6 +109,9 @@ class Build(Strict):
 
 class Service(Strict):
     """One deployable service in the catalog."""
+
+    analysis: Analysis | None = None  # Prometheus checks before each canary step (rules/analysis.py)
+    canary_plan: CanaryPlan | None = None
 
     team: str
     language: Literal[LANGUAGES]  # type: ignore[valid-type]

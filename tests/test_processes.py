@@ -78,8 +78,9 @@ def test_dockyard_chat_through_a_real_worker_process(own_redis):
         assert bad.returncode == 1
         assert bad.stdout.splitlines() == [
             "✖ canary weight must be 1–99%, got 150%",
-            "  usage: /deploy <svc> [<tag>] [to <env>] [rolling | canary <N>% | preview] [--break-glass <reason>]  ·  "
-            "/deploy <svc> promote | abort [in <env>]",
+            "  usage: /deploy <svc> [<tag>] [to <env>] [rolling | canary <N>% | canary <N>,<M>,..% every <interval> | "
+            "canary plan | preview] [at <time> | in <duration>] [--break-glass <reason>]  ·  "
+            "/deploy <svc> promote | abort | pause | resume [in <env>] [--break-glass <reason>]",
         ]
         audit = subprocess.run([str(ROOT / "dockyard"), "audit", "--since", "1h"], cwd=ROOT, env=env,
                                capture_output=True, text=True, timeout=60)

@@ -5,7 +5,7 @@ Adding a verb: a module here with its command classes and @verb parser, its job
 """
 
 from bots.commands.base import COMMAND_TYPES, REGISTRY, Command, CommandError, Tokens, Verb, verb
-from bots.commands.deploy import Deploy, DeployControl
+from bots.commands.deploy import Deploy, DeployControl, PlanStep
 from bots.commands.rollback import Rollback
 from bots.commands.scaling import Autoscale, Scale
 from bots.commands.reads import History, Logs, Status
@@ -20,6 +20,6 @@ from bots.commands.schedule import ScheduleCancel, ScheduleList
 from bots.commands.help import Help
 
 __all__ = ["COMMAND_TYPES", "REGISTRY", "Command", "CommandError", "Tokens", "Verb", "verb", "Deploy",
-           "DeployControl", "Rollback", "Scale", "Autoscale", "Status", "History", "Logs", "Config", "Restart", "Events",
+           "DeployControl", "PlanStep", "Rollback", "Scale", "Autoscale", "Status", "History", "Logs", "Config", "Restart", "Events",
            "Build", "Approve", "Reject", "Silence", "SilenceList", "SilenceExpire", "Freeze", "Unfreeze", "ScheduleList",
            "ScheduleCancel", "Help"]

@@ -53,6 +53,11 @@ class Command:
         return self.verb
 
     @property
+    def gated(self) -> bool:
+        """Does it change an environment now: its approval rule and its freezes apply."""
+        return self.changes
+
+    @property
     def target(self) -> str | None:
         """The service (or environment, or id) the command acts on, for audit."""
         for name in ("service", "env", "approval_id", "silence_id", "schedule_id", "matcher", "topic"):

@@ -11,7 +11,7 @@ from bots.commands.base import Command, Tokens, verb
 from core import durations
 
 TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-KEYWORDS = {"to", "in", "at", "rolling", "canary", "preview", "promote", "abort", "--break-glass"}
+KEYWORDS = {"to", "in", "at", "every", "rolling", "canary", "preview", "promote", "abort", "--break-glass"}
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,9 @@ class Deploy(Command):
     weight: int | None = None
     break_glass: str | None = None  # reason to deploy an image the environment before never ran (or in a freeze)
     at: datetime | None = None  # a timed deploy: approved now, run then
+    steps: tuple[int, ...] = ()  # a canary plan: weights one after another, each after its analysis
+    every_seconds: int = 0
+    catalog_plan: bool = False  # `canary plan`: the service's canary_plan from the catalog
 
 
 @dataclass(frozen=True)
@@ -38,18 +41,38 @@ class DeployControl(Command):
     job: ClassVar[str | None] = "jobs.rollout.control_command"
     changes: ClassVar[bool] = True
     service: str
-    step: Literal["promote", "abort"]
+    step: Literal["promote", "abort", "pause", "resume"]
     env: str = "test"
     break_glass: str | None = None
 
+    @property
+    def gated(self) -> bool:
+        # Abort returns traffic to the approved stable version; pause and resume hold or continue a plan
+        # that was approved whole. Only promote changes what runs.
+        return self.step == "promote"
 
-@verb("deploy", "/deploy <svc> [<tag>] [to <env>] [rolling | canary <N>% | preview] [at <time> | in <duration>] "
-                "[--break-glass <reason>]  ·  "
-                "/deploy <svc> promote | abort [in <env>] [--break-glass <reason>]",
+
+@dataclass(frozen=True)
+class PlanStep(Command):
+    """The next step of a canary plan, fired by the scheduler (not typed in chat)."""
+
+    verb: ClassVar[str] = "deploy"
+    queue: ClassVar[str] = "rollouts"
+    job: ClassVar[str | None] = "jobs.plans.step_command"
+    service: str
+    env: str
+    plan_id: str
+    index: int
+    failures: int
+
+
+@verb("deploy", "/deploy <svc> [<tag>] [to <env>] [rolling | canary <N>% | canary <N>,<M>,..% every <interval> | "
+                "canary plan | preview] [at <time> | in <duration>] [--break-glass <reason>]  ·  "
+                "/deploy <svc> promote | abort | pause | resume [in <env>] [--break-glass <reason>]",
       "roll out an image: rolling, canary at N% (then promote or abort), or preview")
 def parse(t: Tokens, now: datetime) -> Command:
     service = t.service()
-    step = t.accept("promote", "abort")
+    step = t.accept("promote", "abort", "pause", "resume")
     if step:
         env = t.optional_env("test")
         glass = t.break_glass()
@@ -73,14 +96,29 @@ def parse(t: Tokens, now: datetime) -> Command:
 
     where_and_when()
     strategy, weight = "rolling", None
+    steps: tuple[int, ...] = ()
+    every, catalog_plan = 0, False
     word = t.accept("rolling", "canary", "preview")
     if word == "canary":
-        text = t.take("canary weight, like 10%")
-        if not re.fullmatch(r"-?\d{1,6}%?", text):
+        text = t.take("canary weight, like 10%, or steps like 10,30,60%")
+        if text == "plan":
+            catalog_plan = True
+        elif re.fullmatch(r"\d{1,2}(,\d{1,2})+%?", text):
+            steps = tuple(int(w) for w in text.rstrip("%").split(","))
+            if any(not 1 <= w <= 99 for w in steps) or list(steps) != sorted(set(steps)):
+                raise t.fail(f"canary steps must rise between 1 and 99%, got {text}")
+        elif not re.fullmatch(r"-?\d{1,6}%?", text):
             raise t.fail(f"canary weight must be a percentage like 10%, got {text!r}")
-        weight = int(text.rstrip("%"))
-        if not 1 <= weight <= 99:
-            raise t.fail(f"canary weight must be 1–99%, got {text}")
+        else:
+            weight = int(text.rstrip("%"))
+            if not 1 <= weight <= 99:
+                raise t.fail(f"canary weight must be 1–99%, got {text}")
+        if steps and t.accept("every"):
+            every = t.duration("every", t.take("interval, like 10m"), 10, 86400)
+        elif steps:
+            raise t.fail("a canary plan needs `every <interval>`, like every 10m")
+        if steps:
+            weight = steps[0]
         strategy = "canary"
     elif word:
         strategy = word
@@ -88,4 +126,4 @@ def parse(t: Tokens, now: datetime) -> Command:
     break_glass = t.break_glass()
     t.done()
     return Deploy(service=service, tag=tag, env=env or "test", strategy=strategy, weight=weight,  # type: ignore[arg-type]
-                  break_glass=break_glass, at=at)
+                  break_glass=break_glass, at=at, steps=steps, every_seconds=every, catalog_plan=catalog_plan)
