@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-import requests
 from redis import Redis
 
 from bots import grammar, links
@@ -16,6 +14,7 @@ from bots.dingtalk import markdown, outbox, sign, workapp
 from bots.message import Message
 from bots.pipeline import policy_scope
 from bots.sinks.base import SinkError
+from bots.sinks.http import call_json
 from core import runtime
 from core.config import Settings
 from core.runtime import Runtime
@@ -23,7 +22,6 @@ from jobs.queues import enqueue
 from rules import policy
 
 log = logging.getLogger("dockyard.dingtalk")
-TIMEOUT = 5
 
 
 def origin(url: str) -> str:
@@ -53,22 +51,7 @@ def reply_refused(url: str, allowed_origins: tuple[str, ...]) -> str | None:
 
 def post_json(url: str, payload: dict) -> dict:
     """POST a robot payload; DingTalk answers 200 with {errcode, errmsg}."""
-    # Sent as UTF-8 exactly as markdown.payload measured it (requests' json= would \u-escape and grow it).
-    body = json.dumps(payload, ensure_ascii=False).encode()
-    try:
-        # Never follow a redirect: a reply must land on the host that was checked.
-        response = requests.post(url, data=body, headers={"Content-Type": "application/json; charset=utf-8"},
-                                 timeout=TIMEOUT, allow_redirects=False)
-    except requests.RequestException as exc:
-        raise SinkError(f"DingTalk did not answer: {exc.__class__.__name__}") from None
-    if response.status_code >= 500:
-        raise SinkError(f"DingTalk answered {response.status_code}")
-    if 300 <= response.status_code < 400:
-        raise SinkError(f"DingTalk answered a redirect ({response.status_code}); not followed", retryable=False)
-    try:
-        return response.json()
-    except ValueError:
-        raise SinkError(f"DingTalk answered {response.status_code} without JSON", retryable=False) from None
+    return call_json("DingTalk", "POST", url, payload)
 
 
 class DingTalkSink:

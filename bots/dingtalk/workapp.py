@@ -8,15 +8,12 @@ signed link. Needs DINGTALK_APP_KEY, DINGTALK_APP_SECRET and DINGTALK_AGENT_ID.
 
 from __future__ import annotations
 
-import json
-
-import requests
 from redis import Redis
 
 from bots.sinks.base import SinkError
+from bots.sinks.http import call_json
 from core.config import Settings
 
-TIMEOUT = 5
 TOKEN_KEY = "dockyard:dingtalk:app-token"
 
 
@@ -25,13 +22,7 @@ def configured(settings: Settings) -> bool:
 
 
 def _call(method: str, url: str, **kwargs) -> dict:
-    try:
-        response = requests.request(method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
-        answer = response.json()
-    except requests.RequestException as exc:
-        raise SinkError(f"DingTalk's API did not answer: {exc.__class__.__name__}") from None
-    except ValueError:
-        raise SinkError(f"DingTalk's API answered {response.status_code} without JSON") from None
+    answer = call_json("DingTalk's API", method, url, **kwargs)
     if answer.get("errcode", 0) != 0:
         # 88 / 40014: the cached token went stale; anything else is a configuration problem.
         raise SinkError(f"DingTalk's API refused: {answer.get('errcode')} {answer.get('errmsg')}",
@@ -63,8 +54,7 @@ def notify(redis: Redis, settings: Settings, userid: str, title: str, markdown: 
     try:
         answer = _call("POST", f"{settings.dingtalk_api_url.rstrip('/')}/topapi/message/corpconversation/asyncsend_v2",
                        params={"access_token": access_token(redis, settings)},
-                       data=json.dumps(body, ensure_ascii=False).encode(),
-                       headers={"Content-Type": "application/json; charset=utf-8"})
+                       payload=body)
     except SinkError as exc:
         if exc.retryable:
             redis.delete(TOKEN_KEY)

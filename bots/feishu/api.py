@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-import requests
 from redis import Redis
 
 from bots.sinks.base import SinkError
+from bots.sinks.http import call_json
 from core.config import Settings
 
 TIMEOUT = 5
@@ -17,25 +17,7 @@ STALE_TOKEN = frozenset({99991661, 99991663, 99991668})  # missing, invalid, exp
 
 def call(method: str, url: str, payload: dict | None = None, **kwargs) -> dict:  # type: ignore[no-untyped-def]
     """One request to Feishu; its JSON answer ({code, msg, ...}) whatever the HTTP status below 500."""
-    headers = {"Content-Type": "application/json; charset=utf-8", **kwargs.pop("headers", {})}
-    data = json.dumps(payload, ensure_ascii=False).encode() if payload is not None else None
-    try:
-        # Never follow a redirect: a webhook must land on the host that was configured.
-        response = requests.request(method, url, data=data, headers=headers, timeout=TIMEOUT,
-                                    allow_redirects=False, **kwargs)
-    except requests.RequestException as exc:
-        raise SinkError(f"Feishu did not answer: {exc.__class__.__name__}") from None
-    if response.status_code >= 500:
-        raise SinkError(f"Feishu answered {response.status_code}")
-    if 300 <= response.status_code < 400:
-        raise SinkError(f"Feishu answered a redirect ({response.status_code}); not followed", retryable=False)
-    try:
-        answer = response.json()
-    except ValueError:
-        raise SinkError(f"Feishu answered {response.status_code} without JSON", retryable=False) from None
-    if not isinstance(answer, dict):
-        raise SinkError("Feishu answered something other than a JSON object", retryable=False)
-    return answer
+    return call_json("Feishu", method, url, payload, **kwargs)
 
 
 def code(answer: dict) -> int:

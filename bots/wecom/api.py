@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-import requests
 from redis import Redis
 
 from bots.sinks.base import SinkError
+from bots.sinks.http import call_json
 from core.config import Settings
 
 TIMEOUT = 5
@@ -22,21 +22,7 @@ def post_json(url: str, payload: dict, params: dict | None = None) -> dict:
 
 
 def _call(method: str, url: str, **kwargs) -> dict:  # type: ignore[no-untyped-def]
-    try:
-        response = requests.request(method, url, timeout=TIMEOUT, allow_redirects=False, **kwargs)
-    except requests.RequestException as exc:
-        raise SinkError(f"WeCom did not answer: {exc.__class__.__name__}") from None
-    if response.status_code >= 500:
-        raise SinkError(f"WeCom answered {response.status_code}")
-    if 300 <= response.status_code < 400:
-        raise SinkError(f"WeCom answered a redirect ({response.status_code}); not followed", retryable=False)
-    try:
-        answer = response.json()
-    except ValueError:
-        raise SinkError(f"WeCom answered {response.status_code} without JSON", retryable=False) from None
-    if not isinstance(answer, dict):
-        raise SinkError("WeCom answered something other than a JSON object", retryable=False)
-    return answer
+    return call_json("WeCom", method, url, **kwargs)
 
 
 def access_token(redis: Redis, settings: Settings) -> str:
