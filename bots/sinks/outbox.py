@@ -14,6 +14,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 from redis import Redis
@@ -147,3 +148,40 @@ def schedule_flush(redis: Redis, settings: Settings, sink: str, box: str, delay:
     if not redis.set(pending_key(sink, box), "1", nx=True, ex=int(delay or 0) + 120):
         return
     enqueue(redis, settings, "notify", FLUSH_JOB, f"{sink}-flush", delay=delay, sink=sink, box=box)
+
+
+class OutboxSink:
+    """A sink whose every message waits in the shared outbox: post() queues it, update() posts anew.
+
+    Subclasses name the target key that means one person's or chat's direct line (`direct`, with
+    its box prefix) and the delivery module that knows the quotas and robot URLs.
+    """
+
+    name: str
+    direct: str  # the target key of the platform's direct destination ("user", "chat")
+    direct_prefix: str  # its box prefix in the outbox
+    delivery: Any  # module with quota(box) and robot_url(settings, robot)
+    edits_in_place = False  # robots cannot edit: a changed headline arrives as a new message
+
+    def __init__(self, redis: Redis, settings: Settings):
+        self.redis, self.settings = redis, settings
+
+    @classmethod
+    def from_runtime(cls, rt: Any) -> "OutboxSink":
+        return cls(rt.redis, rt.settings)
+
+    def box(self, target: dict) -> str:
+        if target.get(self.direct):
+            return f"{self.direct_prefix}{target[self.direct]}"
+        robot = target.get("robot") or "default"
+        self.delivery.robot_url(self.settings, robot)  # an unknown robot fails now, not in the outbox
+        return robot
+
+    def post(self, target: dict, message: Message) -> str:
+        box = self.box(target)
+        push(self.redis, self.delivery.quota(box), box, message)
+        schedule_flush(self.redis, self.settings, self.name, box)
+        return f"queued:{box}:{uuid.uuid4().hex[:8]}"
+
+    def update(self, target: dict, ref: str, message: Message) -> str:
+        return self.post(target, message)
