@@ -15,10 +15,9 @@ from bots.commands import Build, Deploy
 from bots import build_messages as say
 from core import runtime
 from deploy import applying
-from deploy.build import gitrefs, kaniko, templates
+from deploy.build import gitlab, gitrefs, kaniko, templates
 from deploy.kube import Kube, connect
 from core.errors import PermanentError, TemporaryError
-from jobs import gitlab
 from jobs.notify import deliver
 from jobs.queues import enqueue
 from rules import routing

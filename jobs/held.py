@@ -1,8 +1,7 @@
-"""Messages held for a channel's quiet hours, delivered as one digest when the hours end."""
+"""Messages held for a channel's quiet hours, delivered as one digest when the hours end (state/holds.py keeps them)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 
 from bots import replies
@@ -10,14 +9,11 @@ from bots.message import Message
 from core import runtime
 from jobs.notify import deliver
 from rules import routing
-
-
-def _key(channel: str) -> str:
-    return f"dockyard:held:{channel}"
+from state import holds
 
 
 def hold(channel: str, message: Message) -> None:
-    runtime.get().redis.rpush(_key(channel), json.dumps(message.to_dict()))
+    holds.hold(runtime.get().redis, channel, message)
 
 
 def flush(now: datetime | None = None) -> dict[str, int]:
@@ -28,11 +24,10 @@ def flush(now: datetime | None = None) -> dict[str, int]:
     for name, channel in rt.rules.routing.channels.items():
         if routing.quiet_now(channel.quiet_hours, now):
             continue
-        raw = rt.redis.lrange(_key(name), 0, -1)
-        if not raw:
+        waiting = holds.held(rt.redis, name)
+        if not waiting:
             continue
-        held = [Message.from_dict(json.loads(r)) for r in raw]
-        deliver(routing.target(channel), replies.held_digest(held))
-        rt.redis.ltrim(_key(name), len(raw), -1)
-        sent[name] = len(held)
+        deliver(routing.target(channel), replies.held_digest(waiting))
+        holds.release(rt.redis, name, len(waiting))
+        sent[name] = len(waiting)
     return sent

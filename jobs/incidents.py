@@ -19,6 +19,7 @@ from deploy.kube import connect
 from jobs import held
 from jobs.notify import show
 from rules import routing
+from state import holds
 from watcher.detect import Finding
 
 log = logging.getLogger("dockyard.health")
@@ -64,13 +65,8 @@ def keep_event(service: str, event: dict) -> None:
                              approximate=True)
 
 
-def mute(service: str, seconds: int) -> None:
-    """`/silence <service> <duration>`: hold the service's health messages (incidents still count)."""
-    runtime.get().redis.set(f"dockyard:mute:{service}", "1", ex=seconds)
-
-
 def _muted(service: str) -> bool:
-    return bool(runtime.get().redis.exists(f"dockyard:mute:{service}"))
+    return holds.muted(runtime.get().redis, service)
 
 
 def _pod_logs(incident: dict) -> list[str]:

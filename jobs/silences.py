@@ -11,8 +11,8 @@ from bots.commands.silence import FINGERPRINT
 from bots import silence_messages as say
 from core import runtime
 from core.errors import PermanentError, TemporaryError
-from jobs import incidents
 from jobs.notify import deliver
+from state import holds
 
 TIMEOUT = 10
 
@@ -54,7 +54,7 @@ def create(matcher: str, duration_seconds: int, comment: str | None, who: str, r
     ends = now + timedelta(seconds=duration_seconds)
     if matcher in runtime.get().rules.catalog.services:  # a catalog service: Dockyard's own health messages
 
-        incidents.mute(matcher, duration_seconds)
+        holds.mute(runtime.get().redis, matcher, duration_seconds)
         deliver(reply_to, say.health_held(matcher, ends))
         return f"mute:{matcher}"
     body = {"matchers": _matchers(matcher), "startsAt": _iso(now), "endsAt": _iso(ends), "createdBy": who,
