@@ -8,7 +8,9 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from rules.models import Catalog, Policy, Routing, Rules
+from rules.models import Catalog, Rules
+from rules.policy_model import Policy
+from rules.routing_model import Routing
 
 FILES: dict[str, type[BaseModel]] = {"catalog": Catalog, "routing": Routing, "policy": Policy}
 Model = TypeVar("Model", bound=BaseModel)

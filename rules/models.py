@@ -1,4 +1,4 @@
-"""Typed models of the rules YAML: catalog, routing and policy."""
+"""Typed models of the rules YAML: the catalog here, routing and policy in their own modules, and Rules, all three."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ import re
 import string
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from bots.sinks import registry
+from rules.policy_model import Policy
+from rules.routing_model import Routing
+from rules.strict import Located, Strict
 from rules.analysis import Analysis, CanaryPlan
 from rules import cronjob
 from rules.workload import DEFAULT_JVM_OPTIONS, Autoscale, Config, Lifecycle, Probes, parse_preset
@@ -36,20 +38,6 @@ def pattern_host(pattern: str, service: str, env: str) -> str | None:
         return pattern.format(service=service, env=env)
     except (KeyError, IndexError, ValueError, AttributeError):
         return None
-
-
-class Located(ValueError):
-    """A cross-reference error that knows which key it is about (for the line number)."""
-
-    def __init__(self, message: str, *loc: str | int):
-        super().__init__(message)
-        self.loc = loc
-
-
-class Strict(BaseModel):
-    """Base for rule models: unknown keys are errors, so typos surface at start-up."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Environment(Strict):
@@ -377,144 +365,6 @@ class Catalog(Strict):
         """The environment an image must have passed before `env` takes it: the one before, among the service's."""
         order = self.order_of(service)
         return order[order.index(env) - 1] if env in order and order.index(env) > 0 else None
-
-
-class QuietHours(Strict):
-    """Hours (UTC, may wrap midnight) when only some severities reach a channel; the rest wait."""
-
-    start: str
-    end: str
-    let_through: list[str] = ["critical"]
-
-    @field_validator("start", "end")
-    @classmethod
-    def _clock(cls, value: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-            raise ValueError(f"{value!r} is not a time like 22:00")
-        return value
-
-
-class Channel(BaseModel):
-    """Where a message can be delivered: a sink plus its address, which the sink's own model checks."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    sink: str
-    quiet_hours: QuietHours | None = None
-    _target: dict = PrivateAttr(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _address(self) -> "Channel":
-        self._target = {"sink": self.sink, **registry.check_address(self.sink, dict(self.model_extra or {}))}
-        return self
-
-    @property
-    def address(self) -> dict:
-        """The sink's address fields, as a delivery target."""
-        return dict(self._target)
-
-
-class Route(Strict):
-    """Send events whose labels match every key here to these channels."""
-
-    match: dict[str, str] = {}
-    to: list[str]
-    stop: bool = True
-
-
-class Routing(Strict):
-    """routing.yaml: named channels and label-matching routes, first match wins."""
-
-    channels: dict[str, Channel]
-    routes: list[Route] = []
-    default: list[str]
-
-    @model_validator(mode="after")
-    def _references(self) -> "Routing":
-        names = [(n, ("routes", i, "to")) for i, r in enumerate(self.routes) for n in r.to]
-        names += [(n, ("default",)) for n in self.default]
-        for name, loc in names:
-            if name not in self.channels:
-                raise Located(f"route names channel {name!r}, which is not under channels:", *loc)
-        return self
-
-
-class Grant(Strict):
-    """A role over some services (by name or team, '*' for all) in some environments."""
-
-    role: str
-    services: list[str] = ["*"]
-    teams: list[str] = []
-    envs: list[str] = ["*"]
-
-
-class User(Strict):
-    """A person, their chat identities and what they may do."""
-
-    slack: str | None = None
-    dingtalk: str | None = None
-    wecom: str | None = None  # WeCom userid (FromUserName)
-    feishu: str | None = None  # Feishu open_id (ou_…) or the tenant's user_id
-    grants: list[Grant] = []
-
-
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-
-class FreezeWindow(Strict):
-    """A recurring time when changes to some environments are refused (weekends, nights, holidays).
-
-    A window matches when every condition it names holds, in the configured time zone:
-    a weekday it lists, a date it lists, and a time between `from` and `to` (which may wrap midnight).
-    """
-
-    envs: list[str]
-    reason: str
-    weekdays: list[Literal[WEEKDAYS]] = []  # type: ignore[valid-type]
-    dates: list[str] = []  # YYYY-MM-DD, e.g. a holiday calendar
-    start: str | None = Field(None, alias="from")  # HH:MM
-    end: str | None = Field(None, alias="to")
-
-    @field_validator("dates")
-    @classmethod
-    def _dates(cls, value: list[str]) -> list[str]:
-        for day in value:
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
-                raise ValueError(f"date {day!r} is not YYYY-MM-DD")
-        return value
-
-    @model_validator(mode="after")
-    def _window(self) -> "FreezeWindow":
-        for value in (self.start, self.end):
-            if value is not None and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
-                raise ValueError(f"time {value!r} is not HH:MM")
-        if (self.start is None) != (self.end is None):
-            raise ValueError("give both `from` and `to`, or neither")
-        if not (self.weekdays or self.dates or self.start):
-            raise ValueError("a freeze window needs weekdays, dates or from/to")
-        return self
-
-
-class Policy(Strict):
-    """policy.yaml: roles (sets of actions), users and their grants, and recurring freeze windows."""
-
-    roles: dict[str, list[str]]
-    anonymous: list[str] = ["viewer"]
-    approvers: list[str] = []  # roles whose holders may approve others' prod deploys
-    users: dict[str, User]
-    freezes: list[FreezeWindow] = []
-
-    @model_validator(mode="after")
-    def _references(self) -> "Policy":
-        for name, user in self.users.items():
-            for index, grant in enumerate(user.grants):
-                if grant.role not in self.roles:
-                    raise Located(f"user {name!r} is granted role {grant.role!r}, which is not under roles:",
-                                  "users", name, "grants", index, "role")
-        for key in ("anonymous", "approvers"):
-            for role in getattr(self, key):
-                if role not in self.roles:
-                    raise Located(f"role {role!r} is not under roles:", key)
-        return self
 
 
 class Rules(Strict):

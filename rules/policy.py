@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rules.models import Grant, Rules
+from rules.models import Rules
+from rules.policy_model import Grant
 
 ANONYMOUS = "anonymous"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from rules.models import Channel, QuietHours, Rules
+from rules.models import Rules
+from rules.routing_model import Channel, QuietHours
 
 
 def channels_for(rules: Rules, labels: dict[str, str]) -> list[str]:

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from redis import Redis
 
-from rules.models import WEEKDAYS, FreezeWindow, Rules
+from rules.models import Rules
+from rules.policy_model import WEEKDAYS, FreezeWindow
 
 
 @dataclass(frozen=True)

@@ -207,7 +207,7 @@ def test_quiet_hours_hold_all_but_critical_and_deliver_a_digest_after(rt, work, 
     from jobs import held
     from jobs.queues import enqueue
     from rules import load_rules, routing
-    from rules.models import QuietHours
+    from rules.routing_model import QuietHours
 
     night = QuietHours(start="22:00", end="07:00")
     assert routing.quiet_now(night, datetime(2026, 11, 22, 23, 30, tzinfo=timezone.utc))
