@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from core import runtime
@@ -180,6 +182,13 @@ def test_scale_restart_autoscale_and_logs(chat, k):
     assert logs["text"].count("── ops-") == 5 and logs["text"].count("line 240") == 5  # kwok serves pod logs
 
 
+def _parent(proc: Path) -> int:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
 def test_worker_killed_mid_rollout_converges_without_duplicates(chat, k, cluster, tmp_path):
     import os
     import signal
@@ -212,7 +221,13 @@ def test_worker_killed_mid_rollout_converges_without_duplicates(chat, k, cluster
     wait_until(lambda: job.get_status(refresh=True) == JobStatus.STARTED and
                image(read(k, "kill")).endswith(":v2-slow") and
                rt.redis.exists("dockyard:progress:" + job.id), 30, "the rollout under way")
-    os.killpg(first.pid, signal.SIGKILL)  # the worker and its work horse die mid-rollout
+    # The worker and its work horse die mid-rollout. RQ puts the horse in a process group of its
+    # own (setpgrp), so killing the worker's group alone would leave it finishing the rollout.
+    horses = [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit() and _parent(d) == first.pid]
+    assert horses, "the worker had no work horse running the rollout"
+    for horse in horses:
+        os.kill(horse, signal.SIGKILL)
+    os.killpg(first.pid, signal.SIGKILL)
     first.wait(10)
     assert job.get_status(refresh=True) == JobStatus.STARTED  # abandoned mid-flight
     mid = read(k, "kill").status
