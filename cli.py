@@ -149,11 +149,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cluster_name(value: str) -> str:
+    if not re.fullmatch(r"[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a cluster name: lower-case letters, digits and -")
+    return value
+
+
 def cmd_cluster(args: argparse.Namespace) -> int:
     """Start, stop or describe the local control plane."""
-    from deploy.local import cluster  # heavy: builds the binaries when missing
+    from deploy.local import cluster_cli  # heavy: builds the binaries when missing
 
-    return cluster.main(args.action)
+    return cluster_cli.main(args.action, args.name)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -190,6 +196,8 @@ def parser() -> argparse.ArgumentParser:
     dem.set_defaults(func=cmd_demo)
     cl = sub.add_parser("cluster", help="the local Kubernetes control plane")
     cl.add_argument("action", choices=["up", "down", "status", "env"])
+    cl.add_argument("--name", default=None, type=_cluster_name,
+                    help="a second (third...) local cluster side by side, e.g. east; kept in .run/cluster-<name>")
     cl.set_defaults(func=cmd_cluster)
     return p
 

@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 from rules.policy_model import Policy
 from rules.routing_model import Routing
 from rules.strict import Located, Strict
+from rules.clusters_model import DEFAULT_CLUSTER, Cluster, Placed, split
 from rules.analysis import Analysis, CanaryPlan
 from rules import cronjob
 from rules.workload import DEFAULT_JVM_OPTIONS, Autoscale, Config, Lifecycle, Probes, parse_preset
@@ -40,8 +41,8 @@ def pattern_host(pattern: str, service: str, env: str) -> str | None:
         return None
 
 
-class Environment(Strict):
-    """One environment a service runs in."""
+class Environment(Placed):
+    """One environment a service runs in (its `clusters:`, when set, replace the catalog environment's)."""
 
     namespace: str
     # The public host its router routes by. The catalog fills it in when unset: the service's `host:` for
@@ -183,11 +184,13 @@ class Team(Strict):
     channel: str
 
 
-class Stage(Strict):
-    """One of the catalog's environments, in promotion order: its name and whether changes there need approval."""
+class Stage(Placed):
+    """One of the catalog's environments, in promotion order: its name, whether changes there need approval,
+    and the clusters it runs in."""
 
     name: str
     approval: Literal["none", "required"] = "none"
+    on_failure: Literal["rollback", "hold"] = "rollback"  # the other clusters, when one cluster's rollout fails
 
     @field_validator("name")
     @classmethod
@@ -256,6 +259,9 @@ class Catalog(Strict):
     # Promotion order: each environment takes only images that passed the one before it; the last is production.
     environments: list[Stage] = [Stage(name=name) for name in ENVIRONMENTS]
     host_pattern: str | None = None  # host of every environment but the last, e.g. "{service}.{env}.example.com"
+    # Named clusters (rules/clusters_model.py); none: one cluster, `default`, through KUBECONFIG.
+    clusters: dict[str, Cluster] = {}
+    build_cluster: str | None = None  # where image builds run (the only cluster when there is one)
 
     @model_validator(mode="before")
     @classmethod
@@ -350,6 +356,53 @@ class Catalog(Strict):
                                       f"{hosted[0][0]}: every environment needs its own; set {where}",
                                       "services", name, "environments", env_name)
         return self
+
+    @model_validator(mode="after")
+    def _clusters_known(self) -> "Catalog":
+        known = self.cluster_names
+        for stage in self.environments:
+            for name in stage.clusters or {}:
+                if name not in known:
+                    raise Located(f"environment {stage.name} names cluster {name!r}, which is not under "
+                                  f"clusters: ({', '.join(known)})", "environments")
+            if self.clusters and len(self.clusters) > 1 and not stage.clusters and any(
+                    stage.name in svc.environments and not svc.environments[stage.name].clusters
+                    for svc in self.services.values()):
+                raise Located(f"environment {stage.name} names no cluster and the catalog has several: add "
+                              f"`cluster: <name>` (or `clusters: {{a: 3, b: 2}}`) to it", "environments")
+        for service, svc in self.services.items():
+            for env_name, env in svc.environments.items():
+                for name in env.clusters or {}:
+                    if name not in known:
+                        raise Located(f"cluster {name!r} is not under clusters: ({', '.join(known)})",
+                                      "services", service, "environments", env_name, "clusters")
+        if self.build_cluster is not None and self.build_cluster not in known:
+            raise Located(f"build_cluster {self.build_cluster!r} is not under clusters: ({', '.join(known)})",
+                          "build_cluster")
+        if self.build_cluster is None and len(self.clusters) > 1:
+            raise Located("the catalog has several clusters: say which runs image builds with "
+                          "`build_cluster: <name>`", "clusters")
+        return self
+
+    @property
+    def cluster_names(self) -> list[str]:
+        """The clusters Dockyard reaches: the catalog's, or `default` (KUBECONFIG) when it names none."""
+        return list(self.clusters) or [DEFAULT_CLUSTER]
+
+    def placement(self, service: str, env: str) -> dict[str, int]:
+        """Replicas per cluster for one service's environment (its own `clusters:` first, then the catalog's)."""
+        svc_env = self.services[service].environments[env]
+        stage = next(s for s in self.environments if s.name == env)
+        weights = svc_env.clusters or stage.clusters or {self.cluster_names[0]: 1}
+        return split(svc_env.replicas, weights)
+
+    def on_failure(self, env: str) -> str:
+        """What the other clusters of a multi-cluster environment do when one cluster's rollout fails."""
+        return next(s.on_failure for s in self.environments if s.name == env)
+
+    @property
+    def builds_in(self) -> str:
+        return self.build_cluster or self.cluster_names[0]
 
     @property
     def environment_names(self) -> list[str]:

@@ -22,18 +22,15 @@ import signal
 import socket
 import ssl
 import subprocess
-import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 
-from core.config import from_env
 from deploy.local import binaries, pki
 from deploy.manifests import rbac
 from deploy.render import NODE_CLASS_LABEL
-from rules import load_rules
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -56,8 +53,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def default_dir() -> Path:
-    return Path(os.environ.get("DOCKYARD_CLUSTER_DIR") or ROOT / ".run" / "cluster")
+def default_dir(name: str | None = None) -> Path:
+    """Where a local cluster keeps its state: `.run/cluster`, or `.run/cluster-<name>` for a named one.
+
+    Named clusters run side by side (each on its own free ports), for environments split across clusters.
+    """
+    base = Path(os.environ.get("DOCKYARD_CLUSTER_DIR") or ROOT / ".run" / "cluster")
+    return base if not name else base.with_name(f"{base.name}-{name}")
 
 
 def _run(cmd: list[str], what: str, **kwargs) -> subprocess.CompletedProcess:
@@ -361,47 +363,3 @@ def _wait_gone(pid: int, timeout: float) -> None:
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-
-
-def catalog_namespaces() -> list[str]:
-    """Namespaces the catalog names (DOCKYARD_RULES_DIR), for Dockyard's Roles."""
-
-    rules = load_rules(from_env().rules_dir)
-    return sorted({env.namespace for svc in rules.catalog.services.values() for env in svc.environments.values()})
-
-
-def main(action: str) -> int:
-    """`./dockyard cluster up|down|status|env`."""
-    root = default_dir()
-    if action == "up":
-        cluster = LocalCluster(root=root, namespaces=catalog_namespaces())
-        try:
-            cluster.up()
-        except (ClusterError, binaries.StepFailed) as exc:
-            print(f"cluster up: {exc}", file=sys.stderr)
-            return 1
-        print(f"local cluster ready in {cluster.startup_seconds:.1f}s at {cluster.server}")
-        print(f"  admin:    export KUBECONFIG={cluster.admin_kubeconfig}")
-        print(f"  dockyard: export KUBECONFIG={cluster.dockyard_kubeconfig}")
-        return 0
-    if not (root / "state.json").exists():
-        print(f"no local cluster in {root}" + ("" if action == "down" else "; start one with ./dockyard cluster up"),
-              file=sys.stderr if action != "down" else sys.stdout)
-        return 0 if action == "down" else 1
-    cluster = LocalCluster.load(root)
-    if action == "down":
-        cluster.down()
-        (root / "state.json").unlink()
-        print("local cluster stopped")
-    elif action == "status":
-        info = cluster.status()
-        for name, state in info["components"].items():
-            print(f"{name:<24} {state}")
-        print(f"server {info['server']}\nKUBECONFIG={info['dockyard_kubeconfig']}")
-        return 0 if all(s == "running" for s in info["components"].values()) else 1
-    elif action == "env":
-        bin_dir = os.environ.get("DOCKYARD_K8S_BIN") or binaries.cache_dir(binaries.versions())
-        print(f"export PATH={bin_dir}:$PATH  # kubectl at the cluster's version")
-        print(f"export KUBECONFIG={cluster.dockyard_kubeconfig}  # Dockyard's own identity")
-        print(f"# as the admin (to inject faults): kubectl --kubeconfig {cluster.admin_kubeconfig} ...")
-    return 0
