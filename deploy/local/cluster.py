@@ -260,7 +260,7 @@ class LocalCluster:
     def up(self) -> "LocalCluster":
         """Start every component and wait until nodes are Ready and identities exist."""
         if self.running():
-            raise ClusterError(f"a cluster is already running from {self.root}; ./dockyard cluster down first")
+            raise ClusterError(f"a cluster is already running from {self.root}; stop it first")
         started = time.monotonic()
         self.bin_dir = self.bin_dir or binaries.ensure()
         # The local cluster is disposable: every `up` starts from an empty etcd, never from the last run's objects.

@@ -27,7 +27,8 @@ def main(action: str, name: str | None = None) -> int:
         try:
             cluster.up()
         except (ClusterError, binaries.StepFailed) as exc:
-            print(f"cluster up: {exc}", file=sys.stderr)
+            print(f"cluster up: {exc}" + (f" (./dockyard cluster down{f' --name {name}' if name else ''})"
+                                           if cluster.running() else ""), file=sys.stderr)
             return 1
         print(f"{label} ready in {cluster.startup_seconds:.1f}s at {cluster.server}")
         print(f"  admin:    export KUBECONFIG={cluster.admin_kubeconfig}")
