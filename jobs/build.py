@@ -16,7 +16,8 @@ from bots import build_messages as say
 from core import runtime
 from deploy import applying
 from deploy.build import gitlab, gitrefs, kaniko, templates
-from deploy.kube import Kube, connect
+from deploy import clusters
+from deploy.kube import Kube
 from core.errors import PermanentError, TemporaryError
 from jobs.notify import deliver
 from jobs.queues import enqueue
@@ -98,7 +99,7 @@ def run(service: str, project: str, sha: str, ref: str, user: str, reply_to: dic
         trigger: str = "push") -> dict:
     """Build one service's image at one commit; tag it; report; maybe deploy it to test."""
     rt = runtime.get()
-    if rt.settings.kubeconfig is None:
+    if rt.settings.kubeconfig is None and not rt.rules.catalog.clusters:
         raise PermanentError("no cluster configured for builds: set KUBECONFIG")
     # the webhook checks ref and commit; a job from /build or anywhere else is checked here, so no
     # string can make Kaniko's git context point at another commit than the one reported
@@ -107,7 +108,10 @@ def run(service: str, project: str, sha: str, ref: str, user: str, reply_to: dic
     if problem := gitrefs.ref_problem(ref) or gitrefs.sha_problem(sha):
         raise PermanentError(f"not building {service}: {problem}; push or /build a branch or tag that git accepts")
     svc = rt.rules.catalog.services[service]
-    kube = connect(rt.settings.kubeconfig)
+    try:  # the catalog's build_cluster (the only cluster when there is one)
+        kube = clusters.kube_for(rt, rt.rules.catalog.builds_in)
+    except clusters.ClusterUnreachable as exc:
+        raise PermanentError(f"not building {service}: {exc}") from None
     build_id = f"{service}-{sha[:8]}"
     earlier_tag, earlier_state, earlier_commit = _earlier(kube, kaniko.job_name(build_id))
     # the Job is named by the short commit id: another commit's Job must never pass for this one's build
