@@ -15,13 +15,15 @@ from datetime import datetime, timezone
 from rq import get_current_job
 
 from bots import commands as c
+from bots import cluster_messages as cluster_say
 from bots import rollout_messages as say
 from bots.message import Message
 from core import audit, runtime
 from core.errors import PermanentError
 from deploy import api_errors, autoscaling, fetching, render
 from deploy import scheduled, tracks
-from deploy.kube import Kube, connect
+from deploy import fanout
+from deploy.kube import Kube
 from deploy.render import Target
 from deploy.routers import RouterError, Split, router_for
 from rules.workload import Autoscale
@@ -29,15 +31,15 @@ from rules import cronjob
 from state import images, locks
 from jobs.notify import deliver
 from jobs.progress import Progress
-from jobs import promotion
+from jobs import promotion, rollout_clusters
 
 CANARY_LOCK_TTL = 24 * 3600  # a live canary holds the service until promote or abort
 
 
-def _context(service: str, env: str, action: str = "deploy") -> tuple[Kube, Target]:
-    """The cluster and the target; PermanentError when `action` makes no sense for this kind of service."""
+def _places(service: str, env: str, action: str = "deploy") -> list[fanout.Place]:
+    """The clusters the environment lies on, each answering; PermanentError when `action` makes no sense."""
     rt = runtime.get()
-    if rt.settings.kubeconfig is None:
+    if rt.settings.kubeconfig is None and not rt.rules.catalog.clusters:
         raise PermanentError("no cluster configured: set KUBECONFIG (make run starts a local cluster)")
     if service not in rt.rules.catalog.services or env not in rt.rules.catalog.services[service].environments:
         raise PermanentError(f"{service} ({env}) is not in the catalog")
@@ -45,7 +47,20 @@ def _context(service: str, env: str, action: str = "deploy") -> tuple[Kube, Targ
         refused = cronjob.refusal(service, action)
         if refused:
             raise PermanentError(refused)
-    return connect(rt.settings.kubeconfig), Target.of(rt.rules, service, env)
+    where = fanout.places(rt, service, env)
+    down = fanout.unreachable(rt, where)
+    if down:
+        raise PermanentError(cluster_say.unreachable(service, env, down))
+    return where
+
+
+def _context(service: str, env: str, action: str = "deploy") -> tuple[Kube, Target]:
+    """The one cluster and the target of a change that is not yet built across clusters."""
+    where = _places(service, env, action)
+    if len(where) > 1:
+        raise PermanentError(f"{service} ({env}) spans clusters {', '.join(p.cluster for p in where)}: a rolling "
+                             f"/deploy works across them; {action} across clusters is not built yet")
+    return where[0].kube, where[0].target
 
 
 @contextlib.contextmanager
@@ -183,6 +198,10 @@ class _Aborted(Exception):
 def deploy(service: str, env: str, tag: str | None, strategy: str, weight: int | None, who: str,
            reply_to: dict, break_glass: str | None = None) -> None:
     """/deploy <svc> [<tag>] [to <env>] [rolling | canary N% | preview]; the tag must have passed the env before."""
+    where = _places(service, env, strategy)
+    if len(where) > 1 and strategy == "rolling":
+        _across(where, tag, who, reply_to, break_glass)
+        return
     kube, target = _context(service, env, strategy)
     if tag is None and not (strategy == "canary" and _canary_live(kube, target)):
         newest = images.latest(runtime.get().redis, service)
@@ -222,6 +241,26 @@ def deploy(service: str, env: str, tag: str | None, strategy: str, weight: int |
             _release(target, holder)
         raise
     if strategy == "rolling":
+        _release(target, holder)
+
+
+def _across(where: list[fanout.Place], tag: str | None, who: str, reply_to: dict, break_glass: str | None) -> None:
+    """A rolling deploy of an environment that spans clusters: every cluster at once, under one lock."""
+    target = where[0].target
+    if tag is None:
+        newest = images.latest(runtime.get().redis, target.name)
+        if newest is None:
+            raise PermanentError(f"no tag given and {target.name} has no build yet: /deploy {target.name} <tag>")
+        tag = newest["tag"]
+    promotion.admit(target.name, target.env_name, tag, break_glass, who, reply_to)
+    image = f"{target.repository}:{tag}"
+    what = f"rolling update to {render.version_of(image)}"
+    holder = _lock(target, locks.Holder(_job_id(), who, what, "rolling"), target.env.progress_deadline * 3 + 120)
+    try:
+        with _cluster_errors():
+            rollout_clusters.rolling(where, image, tracks.Change(who, f"{who}: /deploy {target.name} {tag}", _now()),
+                                     what, Progress(reply_to, _job_id()), lambda m: _finish(reply_to, m))
+    finally:
         _release(target, holder)
 
 

@@ -1,0 +1,137 @@
+"""An environment split across two local control planes, started side by side like `./dockyard cluster up --name`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from core import runtime
+from deploy import fetching
+from deploy.kube import connect
+from tests.kubehelp import wait_pods
+from tests.rollout_fixtures import Chat, live_runtime, write_rules
+
+NS = "shop-prod"
+REPO = "registry.local/shop"
+# What a cluster's own admission refuses: any pod of `split` at v2 (a broken node pool, a policy, a quota).
+REFUSE_V2 = """
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: refuse-split-v2}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+  validations:
+  - expression: "!object.spec.containers.exists(c, c.image.endsWith('/split:v2'))"
+    message: this cluster refuses split v2
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: refuse-split-v2}
+spec:
+  policyName: refuse-split-v2
+  validationActions: [Deny]
+"""
+
+
+@pytest.fixture(scope="module")
+def two_clusters(tmp_path_factory, example_rules):
+    from deploy.local.cluster import LocalCluster
+
+    namespaces = sorted({env.namespace for svc in example_rules.catalog.services.values()
+                         for env in svc.environments.values()})
+    started = []
+    try:
+        for name in ("east", "west"):
+            started.append(LocalCluster(root=tmp_path_factory.mktemp(f"cluster-{name}"), namespaces=namespaces).up())
+        yield dict(zip(("east", "west"), started))
+    finally:
+        for local in started:
+            local.down()
+
+
+def split_rules(directory: Path, clusters: dict, on_failure: str = "rollback") -> Path:
+    """The test catalog plus `split`: prod across east (3) and west (2)."""
+    write_rules(directory)
+    catalog = yaml.safe_load((directory / "catalog.yaml").read_text())
+    catalog["clusters"] = {name: {"kubeconfig": str(c.dockyard_kubeconfig), "labels": {"region": name}}
+                           for name, c in clusters.items()}
+    catalog["build_cluster"] = "east"
+    catalog["environments"] = [{"name": "test", "cluster": "east"},
+                               {"name": "prod", "approval": "none", "on_failure": on_failure,
+                                "clusters": {"east": 3, "west": 2}}]
+    catalog["services"]["split"] = {
+        "team": "storefront", "language": "node", "git": "shop/split", "port": 3000, "router": "replicas",
+        "environments": {"test": {"namespace": "shop-test", "replicas": 1, "resources": "0.5C1G",
+                                  "progress_deadline": 6},
+                         "prod": {"namespace": NS, "replicas": 5, "resources": "0.5C1G", "progress_deadline": 6}}}
+    (directory / "catalog.yaml").write_text(yaml.safe_dump(catalog))
+    return directory
+
+
+@pytest.fixture
+def chat(redis, two_clusters, tmp_path):
+    previous = runtime._current
+    url = f"redis://127.0.0.1:{redis.connection_pool.connection_kwargs['port']}/0"
+    rt = runtime.install(live_runtime(url, split_rules(tmp_path, two_clusters), two_clusters["east"].dockyard_kubeconfig))
+    yield Chat(rt)
+    runtime._current = previous
+
+
+def to_prod(chat, tag: str) -> list[dict]:
+    """An image reaches prod only after test (on east), as the catalog's order says."""
+    chat("alice", f"/deploy split {tag}")
+    return chat("alice", f"/deploy split {tag} to prod")
+
+
+def _images(two_clusters) -> dict[str, str | None]:
+    out = {}
+    for name, local in two_clusters.items():
+        dep = fetching.read_deployment(connect(local.admin_kubeconfig), NS, "split")
+        out[name] = fetching.image_of(dep) if dep else None
+    return out
+
+
+def test_an_environment_split_3_and_2_converges_to_5_ready_pods_in_one_message(chat, two_clusters):
+    final = to_prod(chat, "v1")[-1]
+    assert final["text"].startswith("✔ split (prod): rolling update to v1 — done on 2 clusters"), final["text"]
+    assert re.search(r"east +3/3 ready", final["text"]) and re.search(r"west +2/2 ready", final["text"])
+    assert re.search(r"total +5/5 ready on 2 clusters", final["text"])
+    east = wait_pods(connect(two_clusters["east"].admin_kubeconfig), NS, "split", 3)
+    west = wait_pods(connect(two_clusters["west"].admin_kubeconfig), NS, "split", 2)
+    assert len(east) + len(west) == 5
+    assert _images(two_clusters) == {"east": f"{REPO}/split:v1", "west": f"{REPO}/split:v1"}
+
+
+def test_a_failure_in_one_cluster_rolls_both_back_and_names_the_cluster(chat, two_clusters):
+    to_prod(chat, "v1")
+    west_admin = two_clusters["west"]
+    west_admin.kubectl("apply", "-f", "-", stdin=REFUSE_V2)
+    try:
+        final = to_prod(chat, "v2")[-1]
+    finally:
+        west_admin.kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", "refuse-split-v2")
+    assert final["message"]["severity"] == "error"
+    assert final["text"].startswith("✖ split (prod): rolling update to v2 failed on west; rolled back"), final["text"]
+    assert "west failed: no progress for 6s" in final["text"]
+    assert "east: rolled back to revision 1" in final["text"] and "west: rolled back to revision 1" in final["text"]
+    assert _images(two_clusters) == {"east": f"{REPO}/split:v1", "west": f"{REPO}/split:v1"}
+
+
+def test_a_rollout_refuses_to_start_when_a_cluster_does_not_answer(chat, two_clusters):
+    to_prod(chat, "v1")
+    chat("alice", "/deploy split v3")
+    west = two_clusters["west"]
+    west.stop("kube-apiserver")
+    try:
+        final = chat("alice", "/deploy split v3 to prod")[-1]
+    finally:
+        west.restart_apiserver()
+    assert "not starting on split (prod): cluster west: its API does not answer" in final["text"], final["text"]
+    assert "Nothing was changed on any cluster" in final["text"]
+    assert _images(two_clusters)["east"] == f"{REPO}/split:v1"  # east was not touched either
