@@ -79,38 +79,61 @@ def status_message(name: str, service: Service, live: dict[str, dict | None], en
         if env not in live:
             continue
         summary = live[env]
-        if summary is None:
-            kind = "CronJob" if service.kind == "cronjob" else "Deployment"
-            lines.append(f"{env}: not deployed yet (no {kind} {name} in {spec.namespace})")
+        if summary is not None and "clusters" in summary:  # an environment split across clusters: each, then all
+            ready = desired = 0
+            for cluster, part in summary["clusters"].items():
+                if part is not None and "unreachable" in part:
+                    lines.append(f"{env} on {cluster}: unreachable ({part['unreachable']})")
+                    severity = "warning"
+                    continue
+                severity = _env_lines(f"{env} on {cluster}", name, service, spec.namespace, part, now, lines,
+                                      severity)
+                ready, desired = ready + (part or {}).get("ready", 0), desired + (part or {}).get("desired", 0)
+            lines.append(f"{env} in all: {ready}/{desired} ready on {len(summary['clusters'])} clusters")
             continue
-        if service.kind == "cronjob":
-            if _cron_job_lines(env, summary, lines):
-                severity = "warning"
-            continue
-        config = f", config {summary['config'][:SHORT_CHECKSUM]}" if summary.get("config") else ""
-        lines.append(f"{env}: {summary['ready']}/{summary['desired']} ready, {summary['updated']} updated, "
-                     f"image {summary['image']}{config}")
-        if summary.get("autoscale"):
-            line, at_max = _autoscale_line(name, env, summary["autoscale"])
-            lines.append(line)
-            severity = "warning" if at_max else severity
-        for track in ("canary", "preview"):
-            if summary.get(track):
-                lines.append(_track_line(env, track, summary[track], service.router, summary["ready"]))
-        lines += _pod_lines(env, summary.get("pods", []), now)
-        lines += [f"{env} warning: {w}" for w in summary.get("warnings", [])]
-        if summary["ready"] < summary["desired"] or summary.get("warnings"):
-            severity = "warning"
+        severity = _env_lines(env, name, service, spec.namespace, summary, now, lines, severity)
     if not live:
         lines.append("no cluster configured: showing the catalog only")
     return Message(title=f"{name} status", severity=severity, fields=tuple(fields), lines=tuple(lines))  # type: ignore[arg-type]
 
 
-def history_message(name: str, env: str, revisions: list) -> Message:
-    """/history: revision, image tag, who, when and why, newest last."""
+def _env_lines(env: str, name: str, service: Service, namespace: str, summary: dict | None, now: str,
+               lines: list[str], severity: str) -> str:
+    """Append one environment's (or one cluster's part of it) live lines; returns the severity so far."""
+    if summary is None:
+        kind = "CronJob" if service.kind == "cronjob" else "Deployment"
+        lines.append(f"{env}: not deployed yet (no {kind} {name} in {namespace})")
+        return severity
+    if service.kind == "cronjob":
+        return "warning" if _cron_job_lines(env, summary, lines) else severity
+    config = f", config {summary['config'][:SHORT_CHECKSUM]}" if summary.get("config") else ""
+    lines.append(f"{env}: {summary['ready']}/{summary['desired']} ready, {summary['updated']} updated, "
+                 f"image {summary['image']}{config}")
+    if summary.get("autoscale"):
+        line, at_max = _autoscale_line(name, env, summary["autoscale"])
+        lines.append(line)
+        severity = "warning" if at_max else severity
+    for track in ("canary", "preview"):
+        if summary.get(track):
+            lines.append(_track_line(env, track, summary[track], service.router, summary["ready"]))
+    lines += _pod_lines(env, summary.get("pods", []), now)
+    lines += [f"{env} warning: {w}" for w in summary.get("warnings", [])]
+    if summary["ready"] < summary["desired"] or summary.get("warnings"):
+        severity = "warning"
+    return severity
+
+
+def history_message(name: str, env: str, revisions: list, clusters: dict[str, set[str]] | None = None) -> Message:
+    """/history: revision, image tag, who, when and why, newest last.
+
+    `clusters` (an environment split across clusters) maps an image to the clusters it went to."""
     if not revisions:
         return Message(title=f"{name} ({env}) has no rollout history yet")
-    lines = tuple(f"#{r.number}  {r.image.rsplit(':', 1)[-1]}  {r.who or '?'}  {r.when or '?'}  {r.cause}"
+
+    def on(image: str) -> str:
+        return f"  on {', '.join(sorted(clusters.get(image, ())))}" if clusters is not None else ""
+
+    lines = tuple(f"#{r.number}  {r.image.rsplit(':', 1)[-1]}  {r.who or '?'}  {r.when or '?'}  {r.cause}{on(r.image)}"
                   + ("  ← current" if i == len(revisions) - 1 else "") for i, r in enumerate(revisions))
     return Message(title=f"{name} ({env}) history", lines=lines,
                    footer=f"/rollback {name} to <revision>" + (f" in {env}" if env != "test" else ""))

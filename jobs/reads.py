@@ -14,8 +14,8 @@ from bots.message import Message
 from bots.sinks import registry
 from core import runtime
 from core.errors import PermanentError
-from deploy import api_errors, fetching, render
-from deploy.kube import Kube, connect
+from deploy import api_errors, clusters, fanout, fetching, render
+from deploy.kube import Kube
 from deploy.render import Target
 from jobs import incidents
 
@@ -27,8 +27,11 @@ def _now() -> str:
 
 
 def _kube() -> Kube | None:
+    """The (first) cluster, for the reads not yet gathered across clusters (/logs, /events, /config)."""
     rt = runtime.get()
-    return connect(rt.settings.kubeconfig) if rt.settings.kubeconfig else None
+    if rt.settings.kubeconfig is None and not rt.rules.catalog.clusters:
+        return None
+    return clusters.kube_for(rt, rt.rules.catalog.cluster_names[0])
 
 
 def _read(what: Callable[[], object], namespace: str):
@@ -37,43 +40,67 @@ def _read(what: Callable[[], object], namespace: str):
         return what()
 
 
+def _live(kube: Kube, service_name: str, service, ns: str) -> dict | None:
+    """One environment's state on one cluster: its Deployment with tracks, pods and recent warnings."""
+    if service.kind == "cronjob":  # a schedule and its runs, not replicas
+        return _read(lambda: fetching.cron_job_summary(kube, ns, service_name), ns)
+    stable = _read(lambda: fetching.deployment_summary(kube.apps, ns, service_name), ns)
+    if stable is None:
+        return None
+    tracks = {t: _read(lambda t=t: fetching.deployment_summary(kube.apps, ns, render.workload_name(
+        service_name, t)), ns) for t in ("canary", "preview")}
+    pods = _read(lambda: fetching.pods(kube, ns, {"app": service_name}), ns)
+    names = {p.metadata.name for p in pods}
+    warnings = _read(lambda: fetching.warnings(kube, ns, names, limit=3), ns)
+    return {**stable, "canary": tracks["canary"], "preview": tracks["preview"],
+            "router": service.router, "pods": [fetching.pod_summary(p) for p in pods],
+            "autoscale": _read(lambda: fetching.autoscaler_summary(kube, ns, service_name), ns),
+            "warnings": [f"{w.reason}: {w.involved_object.name}: {w.message}" for w in warnings]}
+
+
 def status(cmd: c.Status, who: str = "", reply_to: dict | None = None) -> Message:
     rt = runtime.get()
     service = rt.rules.service(cmd.service)
     if service is None:
         raise PermanentError(f"service {cmd.service!r} is not in the catalog")
     envs = [cmd.env] if cmd.env else list(service.environments)
-    kube = _kube()
     live: dict[str, dict | None] = {}
-    if kube is not None:
+    if rt.settings.kubeconfig is not None or rt.rules.catalog.clusters:
         for env in envs:
+            where = fanout.places(rt, cmd.service, env)
             ns = service.environments[env].namespace
-            if service.kind == "cronjob":  # a schedule and its runs, not replicas
-                live[env] = _read(lambda: fetching.cron_job_summary(kube, ns, cmd.service), ns)
+            if len(where) == 1:
+                live[env] = _live(where[0].kube, cmd.service, service, ns)
                 continue
-            stable = _read(lambda: fetching.deployment_summary(kube.apps, ns, cmd.service), ns)
-            if stable is None:
-                live[env] = None
-                continue
-            tracks = {t: _read(lambda t=t: fetching.deployment_summary(kube.apps, ns, render.workload_name(
-                cmd.service, t)), ns) for t in ("canary", "preview")}
-            pods = _read(lambda: fetching.pods(kube, ns, {"app": cmd.service}), ns)
-            names = {p.metadata.name for p in pods}
-            warnings = _read(lambda: fetching.warnings(kube, ns, names, limit=3), ns)
-            live[env] = {**stable, "canary": tracks["canary"], "preview": tracks["preview"],
-                         "router": service.router, "pods": [fetching.pod_summary(p) for p in pods],
-                         "autoscale": _read(lambda: fetching.autoscaler_summary(kube, ns, cmd.service), ns),
-                         "warnings": [f"{w.reason}: {w.involved_object.name}: {w.message}" for w in warnings]}
+            down = fanout.unreachable(rt, where)  # one cluster down must not hide the others
+            parts = fanout.each([p for p in where if p.cluster not in down],
+                                lambda p: _live(p.kube, cmd.service, service, ns))
+            found = {o.cluster: o.value if o.error is None else {"unreachable": str(o.error)} for o in parts}
+            live[env] = {"clusters": {p.cluster: found.get(p.cluster, {"unreachable": down.get(p.cluster)})
+                                      for p in where}}
     return replies.status_message(cmd.service, service, live, envs, now=_now())
 
 
 def history(cmd: c.History, who: str = "", reply_to: dict | None = None) -> Message:
-    kube = _kube()
-    if kube is None:
+    rt = runtime.get()
+    if rt.settings.kubeconfig is None and not rt.rules.catalog.clusters:
         raise PermanentError(NO_CLUSTER)
-    target = Target.of(runtime.get().rules, cmd.service, cmd.env)
-    revisions = _read(lambda: fetching.history(kube, target.namespace, cmd.service), target.namespace)
-    return replies.history_message(cmd.service, cmd.env, revisions)
+    where = fanout.places(rt, cmd.service, cmd.env)
+    ns = where[0].target.namespace
+    per = fanout.each(where, lambda p: _read(lambda: fetching.history(p.kube, ns, cmd.service), ns))
+    if len(where) == 1:
+        if per[0].error is not None:
+            raise per[0].error
+        return replies.history_message(cmd.service, cmd.env, per[0].value or [])
+    # The first cluster that answers numbers the revisions; each image says which clusters it went to.
+    answered = [o for o in per if o.error is None]
+    if not answered:
+        raise PermanentError(f"no cluster of {cmd.service} ({cmd.env}) answered: {per[0].error}")
+    went: dict[str, set[str]] = {}
+    for outcome in answered:
+        for revision in outcome.value or []:
+            went.setdefault(revision.image, set()).add(outcome.cluster)
+    return replies.history_message(cmd.service, cmd.env, answered[0].value or [], went)
 
 
 def logs(cmd: c.Logs, who: str = "", reply_to: dict | None = None) -> Message:

@@ -135,3 +135,24 @@ def test_a_rollout_refuses_to_start_when_a_cluster_does_not_answer(chat, two_clu
     assert "not starting on split (prod): cluster west: its API does not answer" in final["text"], final["text"]
     assert "Nothing was changed on any cluster" in final["text"]
     assert _images(two_clusters)["east"] == f"{REPO}/split:v1"  # east was not touched either
+
+
+def test_status_and_history_show_each_cluster_and_the_total(chat, two_clusters):
+    to_prod(chat, "v1")
+    to_prod(chat, "v4")
+    [status] = chat("alice", "/status split in prod")
+    text = status["text"]
+    assert "prod on east: 3/3 ready, 3 updated, image registry.local/shop/split:v4" in text, text
+    assert "prod on west: 2/2 ready, 2 updated, image registry.local/shop/split:v4" in text
+    assert "prod in all: 5/5 ready on 2 clusters" in text
+    [history] = chat("alice", "/history split in prod")
+    assert re.search(r"#\d+  v1  alice .* on east, west", history["text"]), history["text"]
+    assert re.search(r"#\d+  v4  alice .* on east, west  ← current", history["text"])
+    west = two_clusters["west"]
+    west.stop("kube-apiserver")
+    try:
+        [status] = chat("alice", "/status split in prod")
+    finally:
+        west.restart_apiserver()
+    assert "prod on west: unreachable (its API does not answer" in status["text"], status["text"]
+    assert "prod on east: 3/3 ready" in status["text"]  # one cluster down does not hide the other
