@@ -53,6 +53,28 @@ def failed(service: str, env: str, what: str, failures: dict[str, tuple[str, lis
                    lines=tuple(lines), buttons=(Button("Status", "status", f"/status {service}{_in(env)}"),))
 
 
+def each_done(service: str, env: str, what: str, results: dict[str, str], seconds: float,
+              buttons: tuple[Button, ...] = ()) -> Message:
+    """A change made on every cluster: what each cluster now says (its split, its replicas)."""
+    return Message(title=f"{service} ({env}): {what} — done on {len(results)} clusters in {seconds:.0f}s",
+                   severity="success", fields=tuple(results.items()), buttons=buttons)
+
+
+def each_failed(service: str, env: str, what: str, failures: dict[str, tuple[str, list[str]]], after: str) -> Message:
+    """A change that failed on some cluster: which, why, and what was done about it everywhere."""
+    lines: list[str] = []
+    for cluster, (reason, details) in failures.items():
+        lines.append(f"{cluster} failed: {reason}")
+        lines += [f"{cluster} not ready: {d}" for d in details[:5]]
+    return Message(title=f"{service} ({env}): {what} failed on {', '.join(failures)}", severity="error",
+                   lines=(*lines, after), buttons=(Button("Status", "status", f"/status {service}{_in(env)}"),))
+
+
+def canary_buttons(service: str, env: str) -> tuple[Button, ...]:
+    return (Button("Promote", "promote", f"/deploy {service} promote{_in(env)}"),
+            Button("Abort", "abort", f"/deploy {service} abort{_in(env)}"))
+
+
 def unreachable(service: str, env: str, down: dict[str, str]) -> str:
     """Why a change does not start: the clusters that do not answer (a PermanentError's text)."""
     which = "; ".join(f"cluster {name}: {why}" for name, why in down.items())

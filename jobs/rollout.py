@@ -7,111 +7,47 @@ id) and edits the same chat message (keyed by its job id).
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterator
-from datetime import datetime, timezone
-
-from rq import get_current_job
 
 from bots import commands as c
-from bots import cluster_messages as cluster_say
 from bots import rollout_messages as say
 from bots.message import Message
 from core import audit, runtime
 from core.errors import PermanentError
-from deploy import api_errors, autoscaling, fetching, render
+from deploy import autoscaling, fetching, render
 from deploy import scheduled, tracks
-from deploy import fanout
+from deploy.fanout import Place
 from deploy.kube import Kube
 from deploy.render import Target
-from deploy.routers import RouterError, Split, router_for
+from deploy.routers import Split, router_for
 from rules.workload import Autoscale
-from rules import cronjob
 from state import images, locks
-from jobs.notify import deliver
 from jobs.progress import Progress
 from jobs import promotion, rollout_clusters
+from jobs.rollout_base import cluster_errors, finish, job_id, lock, now, places, release
 
 CANARY_LOCK_TTL = 24 * 3600  # a live canary holds the service until promote or abort
 
 
-def _places(service: str, env: str, action: str = "deploy") -> list[fanout.Place]:
-    """The clusters the environment lies on, each answering; PermanentError when `action` makes no sense."""
-    rt = runtime.get()
-    if rt.settings.kubeconfig is None and not rt.rules.catalog.clusters:
-        raise PermanentError("no cluster configured: set KUBECONFIG (make run starts a local cluster)")
-    if service not in rt.rules.catalog.services or env not in rt.rules.catalog.services[service].environments:
-        raise PermanentError(f"{service} ({env}) is not in the catalog")
-    if rt.rules.catalog.services[service].kind == "cronjob":  # the pipeline refuses these first; an approval may not
-        refused = cronjob.refusal(service, action)
-        if refused:
-            raise PermanentError(refused)
-    where = fanout.places(rt, service, env)
-    down = fanout.unreachable(rt, where)
-    if down:
-        raise PermanentError(cluster_say.unreachable(service, env, down))
-    return where
-
-
-def _context(service: str, env: str, action: str = "deploy") -> tuple[Kube, Target]:
-    """The one cluster and the target of a change that is not yet built across clusters."""
-    where = _places(service, env, action)
+def _context(service: str, env: str, action: str) -> tuple[Kube, Target]:
+    """The one cluster and the target of a change that is not made across clusters (/autoscale)."""
+    where = places(service, env, action)
     if len(where) > 1:
-        raise PermanentError(f"{service} ({env}) spans clusters {', '.join(p.cluster for p in where)}: a rolling "
-                             f"/deploy works across them; {action} across clusters is not built yet")
+        raise PermanentError(f"{service} ({env}) spans clusters {', '.join(p.cluster for p in where)}: /{action} "
+                             f"is not split across clusters yet; set autoscale: per environment in the catalog")
     return where[0].kube, where[0].target
-
-
-@contextlib.contextmanager
-def _cluster_errors() -> Iterator[None]:
-    """Kubernetes errors as retry decisions (deploy/api_errors.py); a router's refusal is permanent."""
-    try:
-        with api_errors.translated():
-            yield
-    except RouterError as exc:
-        raise PermanentError(str(exc)) from None
-
-
-def _job_id() -> str:
-    job = get_current_job()
-    return job.id if job else f"inline-{time.time_ns()}"
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _image(target: Target, tag: str | None) -> str | None:
     return f"{target.repository}:{tag}" if tag else None
 
 
-def _lock(target: Target, me: locks.Holder, ttl: int, joinable: tuple[str, ...] = ()) -> locks.Holder:
-    """Take the service's rollout lock, joining a live rollout of a joinable kind; PermanentError when busy."""
-    redis = runtime.get().redis
-    current = locks.holder(redis, target.name, target.env_name)
-    if current and current.kind in joinable:
-        me = locks.Holder(rollout=current.rollout, user=me.user, what=me.what, kind=me.kind)
-    busy = locks.acquire(redis, target.name, target.env_name, me, ttl)
-    if busy:
-        raise PermanentError(locks.busy_message(target.name, target.env_name, busy))
-    return me
-
-
-def _release(target: Target, holder: locks.Holder) -> None:
-    locks.release(runtime.get().redis, target.name, target.env_name, holder.rollout)
-
-
-def _finish(reply_to: dict, message: Message) -> None:
-    deliver(reply_to, message, dedupe_key=f"final:{_job_id()}")
-
-
 def _rolling(kube: Kube, target: Target, image: str, who: str, reply_to: dict, what: str, cause: str) -> None:
     """Set the stable image and wait; past the progress deadline, go back to the previous revision."""
-    progress = Progress(reply_to, _job_id())
+    progress = Progress(reply_to, job_id())
     started = time.monotonic()
     before = fetching.history(kube, target.namespace, target.name)
-    tracks.apply_track(kube, target, image, tracks.Change(who, cause, _now()))
+    tracks.apply_track(kube, target, image, tracks.Change(who, cause, now()))
     tracks.apply_split(kube, target, router_for(target.service.router), tracks.live_split(kube, target))
     try:
         summary = tracks.wait_rollout(kube, target, "stable",
@@ -119,17 +55,17 @@ def _rolling(kube: Kube, target: Target, image: str, who: str, reply_to: dict, w
     except tracks.RolloutFailed as failure:
         previous = [r for r in before if r.image != image]
         if not previous:
-            _finish(reply_to, say.failed(target.name, target.env_name, what, failure.reason, failure.details,
+            finish(reply_to, say.failed(target.name, target.env_name, what, failure.reason, failure.details,
                                          "there is no earlier revision to go back to"))
             return
         back = previous[-1]
         tracks.apply_track(kube, target, back.image,
-                          tracks.Change(who, f"automatic rollback to revision {back.number}: {failure.reason}", _now()))
-        _finish(reply_to, say.rolled_back(target.name, target.env_name, what, failure.reason, failure.details,
+                          tracks.Change(who, f"automatic rollback to revision {back.number}: {failure.reason}", now()))
+        finish(reply_to, say.rolled_back(target.name, target.env_name, what, failure.reason, failure.details,
                                           f"revision {back.number} ({back.image})"))
         return
     promotion.passed(target.name, target.env_name, image)
-    _finish(reply_to, say.done(target.name, target.env_name, what, summary, time.monotonic() - started))
+    finish(reply_to, say.done(target.name, target.env_name, what, summary, time.monotonic() - started))
 
 
 def _canary(kube: Kube, target: Target, image: str | None, weight: int, who: str, reply_to: dict) -> None:
@@ -145,13 +81,13 @@ def _canary(kube: Kube, target: Target, image: str | None, weight: int, who: str
     router.check(new)
     started = time.monotonic()
     stable = tracks.stable_replicas(kube, target)
-    change = tracks.Change(who, f"{who}: canary {weight}% of {render.version_of(image)}", _now())
+    change = tracks.Change(who, f"{who}: canary {weight}% of {render.version_of(image)}", now())
     tracks.apply_track(kube, target, image, change, track="canary",
                       replicas=tracks.track_replicas(router, stable, weight),
                       annotations={tracks.WEIGHT: str(weight)})
     what = f"canary {weight}% of {render.version_of(image)}"
     if image != current_image:  # new pods must be ready before they get traffic
-        progress = Progress(reply_to, _job_id())
+        progress = Progress(reply_to, job_id())
         try:
             tracks.wait_rollout(kube, target, "canary",
                                lambda s: progress.show(say.progress(target.name, target.env_name, what, s)))
@@ -161,7 +97,7 @@ def _canary(kube: Kube, target: Target, image: str | None, weight: int, who: str
             raise _Aborted(say.failed(target.name, target.env_name, what, failure.reason, failure.details,
                                       "the canary was removed; stable is untouched")) from None
     tracks.apply_split(kube, target, router, new)
-    _finish(reply_to, say.canary_live(target.name, target.env_name, image, router.describe(new, stable),
+    finish(reply_to, say.canary_live(target.name, target.env_name, image, router.describe(new, stable),
                                       time.monotonic() - started))
 
 
@@ -177,13 +113,13 @@ def _preview(kube: Kube, target: Target, image: str | None, who: str, reply_to: 
     router.check(split)
     started = time.monotonic()
     what = f"preview of {render.version_of(image)}"
-    tracks.apply_track(kube, target, image, tracks.Change(who, f"{who}: {what}", _now()), track="preview",
+    tracks.apply_track(kube, target, image, tracks.Change(who, f"{who}: {what}", now()), track="preview",
                       replicas=1)
-    progress = Progress(reply_to, _job_id())
+    progress = Progress(reply_to, job_id())
     tracks.wait_rollout(kube, target, "preview",
                        lambda s: progress.show(say.progress(target.name, target.env_name, what, s)))
     tracks.apply_split(kube, target, router, split)
-    _finish(reply_to, say.done(target.name, target.env_name, what, {"ready": 1, "desired": 1},
+    finish(reply_to, say.done(target.name, target.env_name, what, {"ready": 1, "desired": 1},
                                time.monotonic() - started, (router.describe(split, 0),)))
 
 
@@ -198,11 +134,8 @@ class _Aborted(Exception):
 def deploy(service: str, env: str, tag: str | None, strategy: str, weight: int | None, who: str,
            reply_to: dict, break_glass: str | None = None) -> None:
     """/deploy <svc> [<tag>] [to <env>] [rolling | canary N% | preview]; the tag must have passed the env before."""
-    where = _places(service, env, strategy)
-    if len(where) > 1 and strategy == "rolling":
-        _across(where, tag, who, reply_to, break_glass)
-        return
-    kube, target = _context(service, env, strategy)
+    where = places(service, env, strategy)
+    kube, target = where[0].kube, where[0].target
     if tag is None and not (strategy == "canary" and _canary_live(kube, target)):
         newest = images.latest(runtime.get().redis, service)
         if newest is None:
@@ -213,78 +146,88 @@ def deploy(service: str, env: str, tag: str | None, strategy: str, weight: int |
     image = _image(target, tag)
     if target.service.kind == "cronjob":
         assert image is not None
-        _scheduled(kube, target, image, who, reply_to, f"{who}: /deploy {service} {tag}")
+        _scheduled(where, image, who, reply_to, f"{who}: /deploy {service} {tag}")
         return
     if strategy == "rolling":
         what = f"rolling update to {render.version_of(image)}"  # type: ignore[arg-type]
-        holder = _lock(target, locks.Holder(_job_id(), who, what, "rolling"), target.env.progress_deadline * 3 + 120)
+        holder = lock(target, locks.Holder(job_id(), who, what, "rolling"), target.env.progress_deadline * 3 + 120)
         cause = f"{who}: /deploy {service} {tag}"
         assert image is not None
     else:
         what = f"canary {weight}%" if strategy == "canary" else "preview"
-        holder = _lock(target, locks.Holder(_job_id(), who, what, strategy), CANARY_LOCK_TTL,
+        holder = lock(target, locks.Holder(job_id(), who, what, strategy), CANARY_LOCK_TTL,
                        joinable=("canary", "preview"))
     try:
-        with _cluster_errors():
-            if strategy == "rolling":
+        with cluster_errors():
+            if len(where) > 1:
+                if not _across(where, image, strategy, weight or 0, who, reply_to, f"{who}: /deploy {service} {tag}"):
+                    release(target, holder)  # a failed canary or preview was removed everywhere
+            elif strategy == "rolling":
                 _rolling(kube, target, image, who, reply_to, what, cause)  # type: ignore[arg-type]
             elif strategy == "canary":
                 _canary(kube, target, image, weight or 0, who, reply_to)
             else:
                 _preview(kube, target, image, who, reply_to)
     except _Aborted as aborted:
-        _release(target, holder)
-        _finish(reply_to, aborted.message)
+        release(target, holder)
+        finish(reply_to, aborted.message)
         return
     except PermanentError:
         if strategy == "rolling":
-            _release(target, holder)
+            release(target, holder)
         raise
     if strategy == "rolling":
-        _release(target, holder)
+        release(target, holder)
 
 
-def _across(where: list[fanout.Place], tag: str | None, who: str, reply_to: dict, break_glass: str | None) -> None:
-    """A rolling deploy of an environment that spans clusters: every cluster at once, under one lock."""
-    target = where[0].target
-    if tag is None:
-        newest = images.latest(runtime.get().redis, target.name)
-        if newest is None:
-            raise PermanentError(f"no tag given and {target.name} has no build yet: /deploy {target.name} <tag>")
-        tag = newest["tag"]
-    promotion.admit(target.name, target.env_name, tag, break_glass, who, reply_to)
-    image = f"{target.repository}:{tag}"
-    what = f"rolling update to {render.version_of(image)}"
-    holder = _lock(target, locks.Holder(_job_id(), who, what, "rolling"), target.env.progress_deadline * 3 + 120)
-    try:
-        with _cluster_errors():
-            rollout_clusters.rolling(where, image, tracks.Change(who, f"{who}: /deploy {target.name} {tag}", _now()),
-                                     what, Progress(reply_to, _job_id()), lambda m: _finish(reply_to, m))
-    finally:
-        _release(target, holder)
+def _across(where: list[Place], image: str | None, strategy: str, weight: int, who: str, reply_to: dict,
+            cause: str) -> bool:
+    """A deploy to an environment that spans clusters; False when a canary or preview failed and was removed."""
+    change, progress = tracks.Change(who, cause, now()), Progress(reply_to, job_id())
+    done = lambda message: finish(reply_to, message)  # noqa: E731
+    if strategy == "rolling":
+        assert image is not None
+        rollout_clusters.rolling(where, image, change, f"rolling update to {render.version_of(image)}", progress, done)
+        return True
+    if strategy == "canary":
+        return rollout_clusters.canary(where, image, weight, change, progress, done)
+    if image is None:
+        raise PermanentError(f"say which image to preview: /deploy {where[0].target.name} <tag> preview")
+    return rollout_clusters.preview(where, image, change, progress, done)
 
 
-def _scheduled(kube: Kube, target: Target, image: str, who: str, reply_to: dict, cause: str) -> None:
+def _scheduled(where: list[Place], image: str, who: str, reply_to: dict, cause: str) -> None:
     """A scheduled job's deploy: its CronJob gets the image, under the rollout lock; the next run uses it."""
+    target = where[0].target
     what = f"scheduled job image {render.version_of(image)}"
-    holder = _lock(target, locks.Holder(_job_id(), who, what, "rolling"), 300)
+    holder = lock(target, locks.Holder(job_id(), who, what, "rolling"), 300)
     try:
-        with _cluster_errors():
-            scheduled.apply_cron_job(kube, target, image, tracks.Change(who, cause, _now()))
+        with cluster_errors():
+            for place in where:  # a schedule runs on each of its clusters
+                scheduled.apply_cron_job(place.kube, place.target, image, tracks.Change(who, cause, now()))
     finally:
-        _release(target, holder)
+        release(target, holder)
     svc = target.service
-    _finish(reply_to, say.cron_job_set(target.name, target.env_name, image, svc.schedule or "",
+    finish(reply_to, say.cron_job_set(target.name, target.env_name, image, svc.schedule or "",
                                        svc.concurrency_policy))
 
 
 def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None:
     """/deploy <svc> promote | abort: finish or cancel the live canary (and preview)."""
-    kube, target = _context(service, env, step)
+    where = places(service, env, step)
+    kube, target = where[0].kube, where[0].target
     router = router_for(target.service.router)
     redis = runtime.get().redis
     holder = locks.holder(redis, service, env)
-    with _cluster_errors():
+    if len(where) > 1:
+        with cluster_errors():
+            rollout_clusters.control(where, step, who, now(), Progress(reply_to, job_id()),
+                                     lambda m: finish(reply_to, m))
+            previews = any(tracks.live_split(p.kube, p.target).preview for p in where)
+        if holder and not previews:
+            locks.release(redis, service, env, holder.rollout)
+        return
+    with cluster_errors():
         split = tracks.live_split(kube, target)
         if not split.weight and not split.preview:
             raise PermanentError(f"{service} ({env}) has no live canary or preview to {step}")
@@ -294,13 +237,13 @@ def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None
             dep = fetching.read_deployment(kube, target.namespace, render.workload_name(service, track))
             image = fetching.image_of(dep)
             what = f"promote {track} {render.version_of(image)} to stable"
-            tracks.apply_track(kube, target, image, tracks.Change(who, f"{who}: {what}", _now()))
-            progress = Progress(reply_to, _job_id())
+            tracks.apply_track(kube, target, image, tracks.Change(who, f"{who}: {what}", now()))
+            progress = Progress(reply_to, job_id())
             try:
                 summary = tracks.wait_rollout(kube, target, "stable", lambda s: progress.show(
                     say.progress(service, env, what, s)))
             except tracks.RolloutFailed as failure:
-                _finish(reply_to, say.failed(service, env, what, failure.reason, failure.details,
+                finish(reply_to, say.failed(service, env, what, failure.reason, failure.details,
                                              f"the {track} still takes its traffic; /deploy {service} abort "
                                              f"removes it"))
                 return
@@ -315,15 +258,18 @@ def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None
     if holder and not remaining.preview:
         locks.release(redis, service, env, holder.rollout)
     if step == "promote":
-        _finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))  # type: ignore[arg-type]
+        finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))  # type: ignore[arg-type]
     else:
-        _finish(reply_to, say.aborted(service, env))
+        finish(reply_to, say.aborted(service, env))
 
 
 def rollback(service: str, env: str, revision: int | None, who: str, reply_to: dict) -> None:
-    """/rollback <svc> [to <revision>]: the previous revision's image, or a named one."""
-    kube, target = _context(service, env, "rollback")
-    with _cluster_errors():
+    """/rollback <svc> [to <revision>]: the previous revision's image, or a named one.
+
+    Across clusters, the first cluster's history numbers the revisions (as /history shows them)."""
+    where = places(service, env, "rollback")
+    kube, target = where[0].kube, where[0].target
+    with cluster_errors():
         revisions = fetching.history(kube, target.namespace, service)
         if not revisions:
             raise PermanentError(f"{service} ({env}) has never been deployed")
@@ -340,40 +286,49 @@ def rollback(service: str, env: str, revision: int | None, who: str, reply_to: d
                 raise PermanentError(f"{service} ({env}) has no revision {revision} (it has {known}; see /history)")
             chosen = matches[0]
     what = f"rollback to revision {chosen.number} ({render.version_of(chosen.image)})"
-    holder = _lock(target, locks.Holder(_job_id(), who, what, "rollback"), target.env.progress_deadline * 3 + 120)
+    holder = lock(target, locks.Holder(job_id(), who, what, "rollback"), target.env.progress_deadline * 3 + 120)
     try:
-        with _cluster_errors():
-            progress = Progress(reply_to, _job_id())
+        with cluster_errors():
+            progress = Progress(reply_to, job_id())
+            if len(where) > 1:
+                rollout_clusters.set_image(where, chosen.image, what, tracks.Change(who, f"{who}: {what}", now()),
+                                           progress, lambda m: finish(reply_to, m))
+                return
             started = time.monotonic()
-            tracks.apply_track(kube, target, chosen.image, tracks.Change(who, f"{who}: {what}", _now()))
+            tracks.apply_track(kube, target, chosen.image, tracks.Change(who, f"{who}: {what}", now()))
             try:
                 summary = tracks.wait_rollout(kube, target, "stable",
                                              lambda s: progress.show(say.progress(service, env, what, s)))
             except tracks.RolloutFailed as failure:
-                _finish(reply_to, say.failed(service, env, what, failure.reason, failure.details,
+                finish(reply_to, say.failed(service, env, what, failure.reason, failure.details,
                                              "check /status and /events"))
                 return
-            _finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))
+            finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))
     finally:
-        _release(target, holder)
+        release(target, holder)
 
 
 def scale(service: str, env: str, replicas: int, who: str, reply_to: dict) -> None:
-    """/scale <svc> <n>."""
-    kube, target = _context(service, env, "scale")
-    with _cluster_errors():
+    """/scale <svc> <n> (across clusters: the total, split by the environment's weights)."""
+    where = places(service, env, "scale")
+    kube, target = where[0].kube, where[0].target
+    if len(where) > 1:
+        with cluster_errors():
+            rollout_clusters.scale(where, replicas, Progress(reply_to, job_id()), lambda m: finish(reply_to, m))
+        return
+    with cluster_errors():
         if fetching.read_deployment(kube, target.namespace, service) is None:
             raise PermanentError(f"{service} ({env}) is not deployed yet")
         if tracks.hpa_exists(kube, target):
             raise PermanentError(f"{service} ({env}) is autoscaled: change the range with /autoscale instead")
         before = tracks.stable_replicas(kube, target)
         kube.apps.patch_namespaced_deployment_scale(service, target.namespace, {"spec": {"replicas": replicas}})
-        progress = Progress(reply_to, _job_id())
+        progress = Progress(reply_to, job_id())
         what = f"scale {before} → {replicas}"
         started = time.monotonic()
         summary = tracks.wait_rollout(kube, target, "stable",
                                      lambda s: progress.show(say.progress(service, env, what, s)))
-    _finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))
+    finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))
 
 
 def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_percent: int | None, who: str,
@@ -383,33 +338,40 @@ def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_
     Without cpu= the catalog's CPU target stays (80% when the catalog names no autoscaling)."""
     kube, target = _context(service, env, "autoscale")
     goals = Autoscale.asked_in_chat(min_replicas, max_replicas, cpu_percent, target.env.autoscale)
-    with _cluster_errors():
+    with cluster_errors():
         if fetching.read_deployment(kube, target.namespace, service) is None:
             raise PermanentError(f"{service} ({env}) is not deployed yet")
-        autoscaling.set_by_chat(kube, target, min_replicas, max_replicas, goals.cpu, who, _now())
+        autoscaling.set_by_chat(kube, target, min_replicas, max_replicas, goals.cpu, who, now())
     said = autoscaling.catalog_says(target)
     audit.record(runtime.get().redis, audit.Entry(
         who, reply_to.get("sink", "?"), f"autoscale {service} in {env}: {goals.describe()} (catalog says {said})",
         service, "applied"))
-    _finish(reply_to, say.autoscaling(service, env, min_replicas, max_replicas, goals.goals(), said))
+    finish(reply_to, say.autoscaling(service, env, min_replicas, max_replicas, goals.goals(), said))
 
 
 def restart(service: str, env: str, who: str, reply_to: dict) -> None:
     """/restart <svc>: a rolling restart, one pod at a time (like kubectl rollout restart)."""
-    kube, target = _context(service, env, "restart")
-    with _cluster_errors():
+    where = places(service, env, "restart")
+    kube, target = where[0].kube, where[0].target
+    if len(where) > 1:
+        first = bool(runtime.get().redis.set(f"dockyard:restart:{job_id()}", "1", nx=True, ex=3600))
+        with cluster_errors():  # a retried job waits again but must not restart twice
+            rollout_clusters.restart(where, now() if first else None, Progress(reply_to, job_id()),
+                                     lambda m: finish(reply_to, m))
+        return
+    with cluster_errors():
         if fetching.read_deployment(kube, target.namespace, service) is None:
             raise PermanentError(f"{service} ({env}) is not deployed yet")
-        patch = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": _now()}}}}}
-        job_patch_key = f"dockyard:restart:{_job_id()}"
+        patch = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": now()}}}}}
+        job_patch_key = f"dockyard:restart:{job_id()}"
         redis = runtime.get().redis
         if redis.set(job_patch_key, "1", nx=True, ex=3600):  # a retried job must not restart twice
             kube.apps.patch_namespaced_deployment(service, target.namespace, patch)
-        progress = Progress(reply_to, _job_id())
+        progress = Progress(reply_to, job_id())
         started = time.monotonic()
         summary = tracks.wait_rollout(kube, target, "stable",
                                      lambda s: progress.show(say.progress(service, env, "restart", s)))
-    _finish(reply_to, say.done(service, env, "restart", summary, time.monotonic() - started))
+    finish(reply_to, say.done(service, env, "restart", summary, time.monotonic() - started))
 
 
 # The chat verbs' jobs (named by their command classes in bots/commands/).

@@ -1,9 +1,11 @@
-"""A rolling update of one environment that spans several clusters: all at once, one message, all or none.
+"""Changes to one environment that spans several clusters: all clusters at once, one message, all or none.
 
-Each cluster gets its share of the replicas and rolls at the same time. The message shows every
-cluster's progress and the total. When one cluster's rollout fails, the catalog's `on_failure`
-says what the others do: `rollback` (the default) puts every cluster back on its previous
-revision, `hold` undoes only the failed cluster and leaves the others on the new version.
+Each cluster gets its share of the replicas and changes at the same time, through its own router.
+The message shows every cluster's progress and the total. When a rolling update fails on one
+cluster, the catalog's `on_failure` says what the others do: `rollback` (the default) puts every
+cluster back on its previous revision, `hold` undoes only the failed cluster. A canary or preview
+that fails on one cluster is removed from all of them, so traffic is never split differently
+between clusters. Callers hold the environment's one rollout lock (per service and environment).
 """
 
 from __future__ import annotations
@@ -15,32 +17,49 @@ from collections.abc import Callable
 from bots import cluster_messages as say
 from bots.message import Message
 from core import runtime
-from deploy import fetching, tracks
-from deploy.fanout import Place, each
-from deploy.routers import router_for
+from core.errors import PermanentError
+from deploy import fetching, render, tracks
+from deploy.fanout import Outcome, Place, each
+from deploy.routers import Split, router_for
 from jobs import promotion
 from jobs.progress import Progress
+from rules.clusters_model import split as split_replicas
+
+Finish = Callable[[Message], None]
 
 
-def _failure(error: BaseException) -> tuple[str, list[str]]:
-    if isinstance(error, tracks.RolloutFailed):
-        return error.reason, error.details
-    return f"{type(error).__name__}: {error}", []
+class _Progress:
+    """One message for every cluster's progress: worker threads report into it in turn."""
+
+    def __init__(self, where: list[Place], what: str, progress: Progress):
+        self.service, self.env, self.what, self.progress = where[0].target.name, where[0].target.env_name, what, progress
+        self.states = {p.cluster: {"desired": p.target.env.replicas, "updated": 0, "ready": 0} for p in where}
+        self.lock = threading.Lock()
+
+    def wait(self, place: Place, track: str = "stable") -> dict:
+        def report(summary: dict) -> None:
+            with self.lock:
+                self.states[place.cluster] = summary
+                self.progress.show(say.progress(self.service, self.env, self.what, dict(self.states)))
+
+        return tracks.wait_rollout(place.kube, place.target, track, report)
+
+
+def _failures(outcomes: list[Outcome]) -> dict[str, tuple[str, list[str]]]:
+    out = {}
+    for o in outcomes:
+        if isinstance(o.error, tracks.RolloutFailed):
+            out[o.cluster] = (o.error.reason, o.error.details)
+        elif o.error is not None:
+            out[o.cluster] = (f"{type(o.error).__name__}: {o.error}", [])
+    return out
 
 
 def rolling(where: list[Place], image: str, change: tracks.Change, what: str, progress: Progress,
-            finish: Callable[[Message], None]) -> None:
+            finish: Finish) -> None:
     """Roll `image` out on every place; report once, in one message, whatever happens on each cluster."""
     service, env = where[0].target.name, where[0].target.env_name
-    started = time.monotonic()
-    states = {p.cluster: {"desired": p.target.env.replicas, "updated": 0, "ready": 0} for p in where}
-    shown = threading.Lock()  # one worker thread per cluster reports into the same message
-
-    def report(cluster: str, summary: dict) -> None:
-        with shown:
-            states[cluster] = summary
-            progress.show(say.progress(service, env, what, dict(states)))
-
+    started, shown = time.monotonic(), _Progress(where, what, progress)
     before = {o.cluster: o.value or [] for o in each(where, lambda p: fetching.history(
         p.kube, p.target.namespace, p.target.name))}
 
@@ -48,10 +67,10 @@ def rolling(where: list[Place], image: str, change: tracks.Change, what: str, pr
         router = router_for(place.target.service.router)
         tracks.apply_track(place.kube, place.target, image, change)
         tracks.apply_split(place.kube, place.target, router, tracks.live_split(place.kube, place.target))
-        return tracks.wait_rollout(place.kube, place.target, "stable", lambda s: report(place.cluster, s))
+        return shown.wait(place)
 
     outcomes = each(where, roll)
-    failures = {o.cluster: _failure(o.error) for o in outcomes if o.error is not None}
+    failures = _failures(outcomes)
     if not failures:
         promotion.passed(service, env, image)
         finish(say.done(service, env, what, {o.cluster: o.value for o in outcomes}, time.monotonic() - started))
@@ -71,3 +90,161 @@ def rolling(where: list[Place], image: str, change: tracks.Change, what: str, pr
         undone[place.cluster] = f"revision {back.number} ({back.image})"
     held = [p.cluster for p in where if p not in undo]
     finish(say.failed(service, env, what, failures, undone, held))
+
+
+def canary(where: list[Place], image: str | None, weight: int, change: tracks.Change, progress: Progress,
+           finish: Finish) -> bool:
+    """The canary at `weight`% on every cluster, each through its own router; removed from all if one fails."""
+    service, env = where[0].target.name, where[0].target.env_name
+    first = where[0]
+    live = fetching.read_deployment(first.kube, first.target.namespace, render.workload_name(service, "canary"))
+    image = image or (fetching.image_of(live) if live else None)
+    if image is None:
+        raise PermanentError(f"no canary of {service} is live: say which image, /deploy {service} <tag> canary {weight}%")
+    what = f"canary {weight}% of {render.version_of(image)}"
+    started, shown = time.monotonic(), _Progress(where, what, progress)
+    splits = {p.cluster: tracks.live_split(p.kube, p.target) for p in where}
+
+    def step(place: Place) -> str:
+        router, target = router_for(place.target.service.router), place.target
+        new = Split(weight=weight, preview=splits[place.cluster].preview)
+        router.check(new)
+        stable = tracks.stable_replicas(place.kube, target)
+        current = fetching.read_deployment(place.kube, target.namespace, render.workload_name(service, "canary"))
+        tracks.apply_track(place.kube, target, image, change, track="canary",
+                           replicas=tracks.track_replicas(router, stable, weight),
+                           annotations={tracks.WEIGHT: str(weight)})
+        if current is None or fetching.image_of(current) != image:  # new pods are ready before they get traffic
+            shown.wait(place, "canary")
+        tracks.apply_split(place.kube, target, router, new)
+        return router.describe(new, stable)
+
+    def undo(place: Place) -> None:
+        tracks.remove_track(place.kube, place.target, "canary")
+        tracks.apply_split(place.kube, place.target, router_for(place.target.service.router),
+                           Split(weight=0, preview=splits[place.cluster].preview))
+
+    return _everywhere(where, what, step, undo, started, finish, say.canary_buttons(service, env),
+                       "the canary was removed from every cluster; stable is untouched")
+
+
+def preview(where: list[Place], image: str, change: tracks.Change, progress: Progress, finish: Finish) -> bool:
+    """One preview pod on every cluster, reached with the preview header there."""
+    what = f"preview of {render.version_of(image)}"
+    started, shown = time.monotonic(), _Progress(where, what, progress)
+
+    def step(place: Place) -> str:
+        router = router_for(place.target.service.router)
+        split = Split(weight=tracks.live_split(place.kube, place.target).weight, preview=True)
+        router.check(split)
+        tracks.apply_track(place.kube, place.target, image, change, track="preview", replicas=1)
+        shown.wait(place, "preview")
+        tracks.apply_split(place.kube, place.target, router, split)
+        return router.describe(split, 0)
+
+    def undo(place: Place) -> None:
+        tracks.remove_track(place.kube, place.target, "preview")
+
+    service, env = where[0].target.name, where[0].target.env_name
+    return _everywhere(where, what, step, undo, started, finish, say.canary_buttons(service, env),
+                       "the preview was removed from every cluster")
+
+
+def control(where: list[Place], step_name: str, who: str, when: str, progress: Progress, finish: Finish) -> bool:
+    """Promote or abort the canary/preview on every cluster; True when nothing is left live."""
+    service, env = where[0].target.name, where[0].target.env_name
+    splits = {p.cluster: tracks.live_split(p.kube, p.target) for p in where}
+    if not any(s.weight or s.preview for s in splits.values()):
+        raise PermanentError(f"{service} ({env}) has no live canary or preview to {step_name}")
+    what = "abort" if step_name == "abort" else "promote to stable"
+    started, shown = time.monotonic(), _Progress(where, what, progress)
+    images: dict[str, str] = {}
+
+    def step(place: Place) -> str:
+        split, router = splits[place.cluster], router_for(place.target.service.router)
+        remaining = Split()
+        if step_name == "promote" and (split.weight or split.preview):
+            track = "canary" if split.weight else "preview"
+            dep = fetching.read_deployment(place.kube, place.target.namespace, render.workload_name(service, track))
+            images[place.cluster] = fetching.image_of(dep)
+            tracks.apply_track(place.kube, place.target, images[place.cluster],
+                               tracks.Change(who, f"{who}: promote {track} to stable", when))
+            shown.wait(place)
+            remaining = Split(weight=0, preview=split.preview and track == "canary")
+        tracks.apply_split(place.kube, place.target, router, remaining)
+        for track in ("canary", "preview"):
+            if track == "canary" or not remaining.preview:
+                tracks.remove_track(place.kube, place.target, track)
+        return router.describe(remaining, tracks.stable_replicas(place.kube, place.target))
+
+    done = _everywhere(where, what, step, None, started, finish, (),
+                       f"the canary still takes its traffic where it failed; /deploy {service} abort removes it")
+    if done and step_name == "promote":
+        for image in set(images.values()):
+            promotion.passed(service, env, image)
+    return done
+
+
+def set_image(where: list[Place], image: str, what: str, change: tracks.Change, progress: Progress,
+              finish: Finish) -> None:
+    """Every cluster's stable track to one image (a rollback to a named revision), waiting for each."""
+    started, shown = time.monotonic(), _Progress(where, what, progress)
+
+    def step(place: Place) -> str:
+        tracks.apply_track(place.kube, place.target, image, change)
+        summary = shown.wait(place)
+        return f"{summary['ready']}/{summary['desired']} ready"
+
+    _everywhere(where, what, step, None, started, finish, (), "check /status and /events")
+
+
+def scale(where: list[Place], replicas: int, progress: Progress, finish: Finish) -> None:
+    """/scale across clusters: the new total split by the environment's weights."""
+    service, env = where[0].target.name, where[0].target.env_name
+    weights = runtime.get().rules.catalog.placement(service, env)
+    shares = split_replicas(replicas, {name: max(1, count) for name, count in weights.items()})
+    what = f"scale to {replicas} ({', '.join(f'{n} on {c}' for c, n in shares.items())})"
+    started, shown = time.monotonic(), _Progress(where, what, progress)
+
+    def step(place: Place) -> str:
+        if tracks.hpa_exists(place.kube, place.target):
+            raise PermanentError(f"{service} ({env}) is autoscaled on {place.cluster}: use /autoscale instead")
+        place.kube.apps.patch_namespaced_deployment_scale(service, place.target.namespace,
+                                                          {"spec": {"replicas": shares[place.cluster]}})
+        summary = shown.wait(place)
+        return f"{summary['ready']}/{summary['desired']} ready"
+
+    _everywhere(where, what, step, None, started, finish, (), "check /status and /events")
+
+
+def restart(where: list[Place], when: str | None, progress: Progress, finish: Finish) -> None:
+    """A rolling restart on every cluster at once (`when` None: already asked for, only wait)."""
+    started, shown = time.monotonic(), _Progress(where, "restart", progress)
+    patch = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": when}}}}}
+
+    def step(place: Place) -> str:
+        if when is not None:
+            place.kube.apps.patch_namespaced_deployment(place.target.name, place.target.namespace, patch)
+        summary = shown.wait(place)
+        return f"{summary['ready']}/{summary['desired']} ready"
+
+    _everywhere(where, "restart", step, None, started, finish, (), "check /status and /events")
+
+
+def _everywhere(where: list[Place], what: str, step: Callable[[Place], str], undo: Callable[[Place], None] | None,
+                started: float, finish: Finish, buttons: tuple, after: str) -> bool:
+    """Run one step on every cluster; on any failure undo it everywhere (when it can be); report once."""
+    service, env = where[0].target.name, where[0].target.env_name
+    outcomes = each(where, step)
+    refused = [o.error for o in outcomes if isinstance(o.error, PermanentError)]
+    failures = _failures(outcomes)
+    if failures and undo is not None:
+        each(where, undo)
+    if refused and len(refused) == len(where):
+        raise refused[0]  # every cluster said the same no: the chat shows it like a single cluster's
+    if failures:
+        finish(say.each_failed(service, env, what, failures, after))
+        return False
+    finish(say.each_done(service, env, what, {o.cluster: str(o.value) for o in outcomes}, time.monotonic() - started,
+                         buttons))
+    return True

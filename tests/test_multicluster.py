@@ -156,3 +156,35 @@ def test_status_and_history_show_each_cluster_and_the_total(chat, two_clusters):
         west.restart_apiserver()
     assert "prod on west: unreachable (its API does not answer" in status["text"], status["text"]
     assert "prod on east: 3/3 ready" in status["text"]  # one cluster down does not hide the other
+
+
+def test_canary_promote_scale_rollback_and_restart_act_on_every_cluster(chat, two_clusters):
+    east, west = (connect(two_clusters[n].admin_kubeconfig) for n in ("east", "west"))
+    to_prod(chat, "v1")
+    chat("alice", "/deploy split v5")
+    live = chat("alice", "/deploy split v5 canary 40% in prod")[-1]
+    assert live["text"].startswith("✔ split (prod): canary 40% of v5 — done on 2 clusters"), live["text"]
+    assert re.search(r"east +40% asked, 2 of 5 pods", live["text"]) and re.search(r"west +40% asked, 1 of 3 pods",
+                                                                                   live["text"])
+    for kube in (east, west):
+        assert fetching.image_of(fetching.read_deployment(kube, NS, "split-canary")) == f"{REPO}/split:v5"
+    promoted = chat("alice", "/deploy split promote in prod")[-1]
+    assert promoted["text"].startswith("✔ split (prod): promote to stable — done on 2 clusters"), promoted["text"]
+    assert _images(two_clusters) == {"east": f"{REPO}/split:v5", "west": f"{REPO}/split:v5"}
+    assert all(fetching.read_deployment(k, NS, "split-canary") is None for k in (east, west))
+
+    scaled = chat("alice", "/scale split 10 in prod")[-1]
+    assert "scale to 10 (6 on east, 4 on west) — done on 2 clusters" in scaled["text"], scaled["text"]
+    wait_pods(east, NS, "split", 6)
+    wait_pods(west, NS, "split", 4)
+
+    back = chat("alice", "/rollback split in prod")[-1]
+    assert back["text"].startswith("✔ split (prod): rollback to revision"), back["text"]
+    assert "(v1) — done on 2 clusters" in back["text"]
+    assert _images(two_clusters) == {"east": f"{REPO}/split:v1", "west": f"{REPO}/split:v1"}
+
+    restarted = chat("alice", "/restart split in prod")[-1]
+    assert restarted["text"].startswith("✔ split (prod): restart — done on 2 clusters"), restarted["text"]
+    for kube in (east, west):
+        template = fetching.read_deployment(kube, NS, "split").spec.template.metadata.annotations
+        assert "kubectl.kubernetes.io/restartedAt" in template
