@@ -86,14 +86,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_watcher(args: argparse.Namespace) -> int:
     """Watch the cluster for sick services (only the leader of several replicas acts)."""
-    from watcher.loop import Watcher  # heavy: the Kubernetes client
+    from watcher.loop import Fleet  # heavy: the Kubernetes client
 
     rt = runtime.get()
     logs.setup(rt.settings.log_level, "watcher")
-    if rt.settings.kubeconfig is None:
-        print("dockyard watcher: KUBECONFIG is not set; there is no cluster to watch", file=sys.stderr)
+    if rt.settings.kubeconfig is None and not rt.rules.catalog.clusters:
+        print("dockyard watcher: KUBECONFIG is not set and the catalog names no clusters; there is no cluster "
+              "to watch", file=sys.stderr)
         return 2
-    watcher = Watcher(rt, quiet_seconds=args.quiet).start()
+    watcher = Fleet(rt, quiet_seconds=args.quiet).start()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     try:

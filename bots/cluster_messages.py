@@ -80,3 +80,19 @@ def unreachable(service: str, env: str, down: dict[str, str]) -> str:
     which = "; ".join(f"cluster {name}: {why}" for name, why in down.items())
     return (f"not starting on {service} ({env}): {which}. Nothing was changed on any cluster; "
             f"try again when it answers (./dockyard cluster status, or the cluster's own health)")
+
+
+def cluster_incident(cluster: str, labels: dict[str, str], state: str, detail: str, since: str) -> Message:
+    """A cluster that stopped answering or has NotReady nodes; the same message turns green when it recovers."""
+    where = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    fields = (("cluster", cluster),) + ((("labels", where),) if where else ()) + (("since", since),)
+    if state == "ok":
+        return Message(title=f"RESOLVED cluster {cluster}: healthy again", severity="success", fields=fields,
+                       lines=("its API answers and every node is Ready",))
+    if state == "unreachable":
+        return Message(title=f"cluster {cluster}: API unreachable", severity="critical", fields=fields,
+                       lines=(f"why: {detail}",
+                              "rollouts to environments on this cluster are refused until it answers; "
+                              "the other clusters keep working"))
+    return Message(title=f"cluster {cluster}: nodes not Ready", severity="critical", fields=fields,
+                   lines=(f"not ready: {detail}", "pods there may be evicted or stop getting traffic"))

@@ -27,8 +27,11 @@ def incident_message(incident: dict, unhealthy: int, total: int, events: list[st
     last = incident["last_finding"]
     if reason == "JobFailed":
         return _run_failed(incident, count, events, logs)
-    title = f"{service} ({env}): {reason}{count}, {unhealthy}/{total} instances unhealthy"
-    fields = [("app", service), ("team", incident["team"]), ("instances", f"{unhealthy}/{total} unhealthy")]
+    on = f" on {incident['cluster']}" if incident.get("cluster") else ""
+    title = f"{service} ({env}): {reason}{count}{on}, {unhealthy}/{total} instances unhealthy"
+    fields = [("app", service), ("team", incident["team"])] + ([("cluster", incident["cluster"])]
+                                                                 if incident.get("cluster") else [])
+    fields.append(("instances", f"{unhealthy}/{total} unhealthy"))
     fields += [(k, str(v)) for k, v in (("pod", last.get("pod")), ("node", last.get("node_ip")),
                                         ("container", last.get("container")),
                                         ("exit code", last.get("exit_code")),

@@ -15,7 +15,7 @@ from bots.incident_messages import incident_message
 from bots.message import Message
 from core import runtime
 from deploy import fetching
-from deploy.kube import connect
+from deploy import clusters
 from jobs import held
 from jobs.notify import show
 from rules import routing
@@ -29,8 +29,17 @@ EVENTS_MAX = 10_000  # per service stream
 EVENTS_RETENTION = 7 * 86400
 
 
-def _incident_key(service: str, env: str, reason: str) -> str:
-    return f"dockyard:incident:{service}:{env}:{reason}"
+def _incident_key(service: str, env: str, reason: str, cluster: str = "") -> str:
+    """One incident per service, environment and reason, and per cluster when the catalog has several."""
+    return f"dockyard:incident:{service}:{env}:{reason}" + (f":{cluster}" if cluster else "")
+
+
+def _kube(cluster: str = ""):  # type: ignore[no-untyped-def]
+    """The cluster an incident happened on (the only one, when it names none); None without any."""
+    rt = runtime.get()
+    if rt.settings.kubeconfig is None and not rt.rules.catalog.clusters:
+        return None
+    return clusters.kube_for(rt, cluster or rt.rules.catalog.cluster_names[0])
 
 
 def _load(key: str) -> dict | None:
@@ -42,13 +51,14 @@ def _save(key: str, incident: dict) -> None:
     runtime.get().redis.set(key, json.dumps(incident), ex=30 * 86400)
 
 
-def _instances(service: str, env: str) -> tuple[int, int]:
-    """(unhealthy, total) pods of the service's stable track right now."""
+def _instances(service: str, env: str, cluster: str = "") -> tuple[int, int]:
+    """(unhealthy, total) pods of the service's stable track right now (on the incident's cluster)."""
     rt = runtime.get()
-    if rt.settings.kubeconfig is None:
+    kube = _kube(cluster)
+    if kube is None:
         return 0, 0
     namespace = rt.rules.catalog.services[service].environments[env].namespace
-    pods = fetching.pods(connect(rt.settings.kubeconfig), namespace, {"app": service})
+    pods = fetching.pods(kube, namespace, {"app": service})
     return sum(1 for p in pods if not fetching.is_ready(p)), len(pods)
 
 
@@ -73,11 +83,12 @@ def _pod_logs(incident: dict) -> list[str]:
     """The last lines of the pod the incident last saw (kwok pods have none: say what the API said)."""
     rt = runtime.get()
     pod = incident.get("last_finding", {}).get("pod")
-    if not pod or rt.settings.kubeconfig is None or incident.get("status") != "open":
+    kube = _kube(incident.get("cluster", ""))
+    if not pod or kube is None or incident.get("status") != "open":
         return []
     namespace = rt.rules.catalog.services[incident["service"]].environments[incident["env"]].namespace
     try:
-        text = connect(rt.settings.kubeconfig).core.read_namespaced_pod_log(
+        text = kube.core.read_namespaced_pod_log(
             pod, namespace, tail_lines=5, previous=incident["reason"] in ("OOMKilled", "CrashLoopBackOff"),
             _request_timeout=5)
         return text.splitlines()[-5:]
@@ -93,7 +104,8 @@ def _publish(incident: dict, force: bool = False) -> dict:
     if throttled or _muted(incident["service"]):  # the sweep publishes it later
         incident["dirty"] = True
         return incident
-    unhealthy, total = _instances(incident["service"], incident["env"]) if incident.get("status") == "open" else (0, 0)
+    unhealthy, total = _instances(incident["service"], incident["env"], incident.get("cluster", "")) \
+        if incident.get("status") == "open" else (0, 0)
     events = [f"{e['reason']}: {e['message']}" for e in recent_events(incident["service"], 1800)]
     message: Message = incident_message(incident, unhealthy, total, events, _pod_logs(incident), now)
     labels = routing.service_labels(rt.rules, incident["service"], env=incident["env"],
@@ -117,7 +129,7 @@ def record(finding: dict) -> str:
     f = Finding(**finding)
     if not rt.redis.set(f"dockyard:health:seen:{f.key}", "1", nx=True, ex=SEEN_TTL):
         return "seen"
-    key = _incident_key(f.service, f.env, f.reason)
+    key = _incident_key(f.service, f.env, f.reason, f.cluster)
     with rt.redis.lock(f"{key}:lock", timeout=60, blocking_timeout=30):
         incident = _load(key)
         now = time.time()
@@ -131,6 +143,7 @@ def record(finding: dict) -> str:
             return "resolved"
         if incident is None or incident["status"] != "open":
             incident = {"service": f.service, "env": f.env, "reason": f.reason, "status": "open", "count": 0,
+                        "cluster": f.cluster,
                         "first": now, "team": rt.rules.catalog.services[f.service].team, "severity": f.severity}
         incident["count"] += 1
         incident["last"] = now
@@ -154,7 +167,7 @@ def sweep(quiet_seconds: float) -> list[str]:
             quiet = time.time() - incident["last"] >= quiet_seconds
             # EndpointLoss ends when endpoints come back, JobFailed when a later run succeeds: never by quiet.
             if quiet and incident["reason"] not in ("EndpointLoss", "JobFailed") and \
-                    _instances(incident["service"], incident["env"])[0] == 0:
+                    _instances(incident["service"], incident["env"], incident.get("cluster", ""))[0] == 0:
                 incident.update(status="resolved", resolved_at=time.time())
                 _save(key, _publish(incident, force=True))
                 done.append(key)

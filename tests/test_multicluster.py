@@ -188,3 +188,48 @@ def test_canary_promote_scale_rollback_and_restart_act_on_every_cluster(chat, tw
     for kube in (east, west):
         template = fetching.read_deployment(kube, NS, "split").spec.template.metadata.annotations
         assert "kubectl.kubernetes.io/restartedAt" in template
+
+
+def test_a_cluster_that_stops_answering_is_an_incident_and_the_other_keeps_working(chat, two_clusters):
+    """The watcher fleet: one Watcher per cluster and the clusters' health, on real apiservers."""
+    from jobs.queues import QUEUES
+    from jobs.worker import DockyardSimpleWorker
+    from deploy.local.services import wait_until
+    from tests.rollout_fixtures import feed
+    from watcher.loop import Fleet
+
+    rt = chat.rt
+    to_prod(chat, "v1")
+    fleet = Fleet(rt, quiet_seconds=2, health_every=0.5).start()
+    east_admin = connect(two_clusters["east"].admin_kubeconfig)
+
+    def pump(until, what: str, timeout: float = 30) -> None:
+        def step() -> bool:
+            DockyardSimpleWorker(list(QUEUES), connection=rt.redis).work(burst=True)
+            return until()
+        wait_until(step, timeout, what, interval=0.3)
+
+    def said(text: str) -> list[dict]:
+        return [m for m in feed(rt) if text in m["text"]]
+
+    west = two_clusters["west"]
+    try:
+        west.stop("kube-apiserver")
+        pump(lambda: said("cluster west: API unreachable"), "the cluster incident")
+        [incident] = said("cluster west: API unreachable")
+        assert incident["message"]["severity"] == "critical"
+        assert "region=west" in incident["text"] and "the other clusters keep working" in incident["text"]
+        # east keeps working while west is down: an OOM there reaches the team, naming the cluster
+        pod = next(p.metadata.name for p in fetching.pods(east_admin, NS, {"app": "split"}) if fetching.is_ready(p))
+        east_admin.core.patch_namespaced_pod(pod, NS, {"metadata": {"annotations": {
+            "dockyard.dev/simulate": "oom", "dockyard.dev/simulate-interval": "1s"}}})
+        pump(lambda: [m for m in said("split (prod): OOMKilled") if "east" in m["text"]], "an OOM on east")
+        west.restart_apiserver()
+        pump(lambda: said("RESOLVED cluster west: healthy again"), "the cluster incident resolved")
+    finally:
+        fleet.close()
+        for p in fetching.pods(east_admin, NS, {"app": "split"}):
+            east_admin.core.patch_namespaced_pod(p.metadata.name, NS, {"metadata": {"annotations": {
+                "dockyard.dev/simulate": None}}})
+        if not west.running():
+            west.restart_apiserver()

@@ -26,6 +26,7 @@ from core.runtime import Runtime
 from deploy.kube import connect
 from deploy.local.gitlab_standin import GitLabAPI
 from deploy.manifests import rbac
+from watcher.clusters import probe
 from watcher.loop import Watcher
 from rules import load_rules
 from tests.rollout_fixtures import Chat, write_rules
@@ -137,6 +138,7 @@ def driven(cluster, redis_server, tmp_path_factory) -> Iterator[list[dict]]:
         replies = Chat(rt)("alice", "/deploy rbg v2")  # the catalog no longer autoscales rbg: its HPA goes
         assert replies and not any(r["text"].startswith("✖ /") for r in replies), replies
         watcher = Watcher(rt, quiet_seconds=2, sweep_every=0.5).start()
+        assert probe(rt, "default").state == "ok"  # the cluster's health check: its API, its nodes
 
         def watching() -> bool:
             kinds = {(k[1], k[2]) for k in _used(_audit(cluster.audit_log, start), {NS})}
@@ -173,8 +175,11 @@ def test_nothing_dockyard_calls_is_refused_or_outside_its_namespaces(driven, clu
     assert refused == []
     mine = set(cluster.namespaces) | {rbac.BUILDS_NAMESPACE}
     elsewhere = [(e["verb"], e["requestURI"]) for e in driven
-                 if e.get("objectRef") and e["objectRef"].get("namespace") not in mine]
-    assert elsewhere == []  # no cluster-scoped reads, nothing in dockyard-system or any other namespace
+                 if e.get("objectRef") and e["objectRef"].get("namespace") not in mine
+                 and _key(e) not in _table(rbac.CLUSTER_GRANTS)]
+    assert elsewhere == []  # nothing in dockyard-system or any other namespace; cluster-wide only the table's
+    cluster_wide = {_key(e) for e in driven if e.get("objectRef") and not e["objectRef"].get("namespace")}
+    assert cluster_wide == _table(rbac.CLUSTER_GRANTS)  # listing nodes for the health check, used and nothing else
 
 
 def _effective(api: client.ApiClient, namespace: str) -> set[Key]:
@@ -191,11 +196,12 @@ def _effective(api: client.ApiClient, namespace: str) -> set[Key]:
 
 def test_effective_permissions_are_exactly_the_table(cluster):
     api = connect(cluster.dockyard_kubeconfig).api
+    everywhere = _table(rbac.CLUSTER_GRANTS)  # a ClusterRole's rules show in every namespace's review
     for ns in cluster.namespaces:
-        assert _effective(api, ns) == _table(rbac.CATALOG_GRANTS), ns
-    assert _effective(api, rbac.BUILDS_NAMESPACE) == _table(rbac.BUILD_GRANTS)
+        assert _effective(api, ns) == _table(rbac.CATALOG_GRANTS) | everywhere, ns
+    assert _effective(api, rbac.BUILDS_NAMESPACE) == _table(rbac.BUILD_GRANTS) | everywhere
     for ns in (rbac.SYSTEM_NAMESPACE, "kube-system", "default"):
-        assert _effective(api, ns) == set(), ns
+        assert _effective(api, ns) == everywhere, ns
 
 
 def test_secrets_are_refused_everywhere_even_the_build_credentials(cluster):

@@ -26,6 +26,7 @@ class Finding:
     resolved: bool = False
     at: str = ""
     run: str = ""  # a scheduled job's run (Job name)
+    cluster: str = ""  # the cluster it was seen on, when the catalog has several
 
     def to_dict(self) -> dict:
         return asdict(self)

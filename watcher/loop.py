@@ -16,16 +16,18 @@ import socket
 import threading
 import time
 import uuid
+from dataclasses import replace
 
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from core.runtime import Runtime
-from deploy.kube import connect
+from deploy import clusters
 from jobs import incidents, promotion
 from jobs.queues import enqueue
 from watcher import detect
+from watcher.clusters import ClusterHealth
 
 log = logging.getLogger("dockyard.watcher")
 LEADER_KEY = "dockyard:watcher:leader"
@@ -39,17 +41,25 @@ JOB_NAME_LABEL = "batch.kubernetes.io/job-name"  # set on a Job's pods by the Jo
 
 
 class Watcher:
-    def __init__(self, rt: Runtime, quiet_seconds: float = 300, sweep_every: float = 5):
+    """Watches one cluster (the catalog's, by name; `default` is KUBECONFIG's). Leadership is per cluster."""
+
+    def __init__(self, rt: Runtime, quiet_seconds: float = 300, sweep_every: float = 5, cluster: str | None = None):
         self.rt = rt
-        self.kube = connect(rt.settings.kubeconfig)  # type: ignore[arg-type]
+        self.cluster = cluster or rt.rules.catalog.cluster_names[0]
+        self.kube = clusters.kube_for(rt, self.cluster)
+        # Named clusters keep their own resourceVersions, endpoint states and leader; the one KUBECONFIG
+        # cluster keeps the keys it always had, so an upgrade resumes its watches.
+        self.suffix = f":{self.cluster}" if rt.rules.catalog.clusters else ""
+        self.label = self.cluster if len(rt.rules.catalog.cluster_names) > 1 else ""  # named in incidents
         self.identity = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.stop = threading.Event()
         self.leader = threading.Event()
         self.quiet_seconds, self.sweep_every = quiet_seconds, sweep_every
-        self.owners: dict[str, list[tuple[str, str]]] = {}  # namespace -> [(service, env)]
+        self.owners: dict[str, list[tuple[str, str]]] = {}  # namespace -> [(service, env)] placed on this cluster
         for name, svc in rt.rules.catalog.services.items():
             for env_name, env in svc.environments.items():
-                self.owners.setdefault(env.namespace, []).append((name, env_name))
+                if self.cluster in rt.rules.catalog.placement(name, env_name):
+                    self.owners.setdefault(env.namespace, []).append((name, env_name))
         self.threads: list[threading.Thread] = []
 
     # --- leadership ---------------------------------------------------------------------------
@@ -58,15 +68,15 @@ class Watcher:
         redis = self.rt.redis
         while not self.stop.is_set():
             try:
-                held = redis.eval(RENEW, 1, LEADER_KEY, self.identity, LEADER_TTL_MS) or \
-                    redis.set(LEADER_KEY, self.identity, nx=True, px=LEADER_TTL_MS)
+                held = redis.eval(RENEW, 1, LEADER_KEY + self.suffix, self.identity, LEADER_TTL_MS) or \
+                    redis.set(LEADER_KEY + self.suffix, self.identity, nx=True, px=LEADER_TTL_MS)
             except Exception:  # Redis away: stop acting until it is back
                 held = False
             (self.leader.set if held else self.leader.clear)()
             self.stop.wait(LEADER_TTL_MS / 3000)
         if self.leader.is_set():
             redis.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end "
-                       "return 0", 1, LEADER_KEY, self.identity)
+                       "return 0", 1, LEADER_KEY + self.suffix, self.identity)
 
     # --- mapping objects to services ---------------------------------------------------------
 
@@ -79,6 +89,7 @@ class Watcher:
         return max(matches, key=lambda se: len(se[0]), default=None)
 
     def _enqueue(self, finding: detect.Finding) -> None:
+        finding = replace(finding, cluster=self.label)
         enqueue(self.rt.redis, self.rt.settings, "notify", "jobs.incidents.record", "health", finding=finding.to_dict())
 
     # --- per-kind handling -------------------------------------------------------------------
@@ -115,7 +126,7 @@ class Watcher:
         ready = sum(1 for s in slices for e in s.endpoints or [] if e.conditions and e.conditions.ready)
         minimum = self.rt.rules.catalog.services[service].environments[owner[1]].min_ready
         state = detect.endpoint_state(ready, minimum)
-        key = f"dockyard:endpoints:{service}:{owner[1]}"
+        key = f"dockyard:endpoints:{service}:{owner[1]}{self.suffix}"
         previous = self.rt.redis.getset(key, state)
         previous = previous.decode() if previous else None
         if previous is None or previous == state:
@@ -171,7 +182,7 @@ class Watcher:
         return listed["metadata"]["resourceVersion"]
 
     def _watch(self, kind: str, namespace: str) -> None:
-        rv_key = f"dockyard:watch:{kind}:{namespace}"
+        rv_key = f"dockyard:watch:{kind}:{namespace}{self.suffix}"
         backoff = 0.5
         while not self.stop.is_set():
             if not self.leader.wait(1):
@@ -226,3 +237,25 @@ class Watcher:
         self.stop.set()
         for thread in self.threads:
             thread.join(15)
+
+
+class Fleet:
+    """One Watcher per cluster of the catalog, and the clusters' own health checks (while the first leads)."""
+
+    def __init__(self, rt: Runtime, quiet_seconds: float = 300, health_every: float = 5.0):
+        self.watchers = [Watcher(rt, quiet_seconds, cluster=name) for name in rt.rules.catalog.cluster_names]
+        first = self.watchers[0]
+        self.health = ClusterHealth(rt, first.leader, first.stop, every=health_every)
+        self.thread = threading.Thread(target=self.health.run, daemon=True)
+
+    def start(self) -> "Fleet":
+        for watcher in self.watchers:
+            watcher.start()
+        self.thread.start()
+        return self
+
+    def close(self) -> None:
+        for watcher in self.watchers:
+            watcher.close()
+        self.thread.join(15)
+

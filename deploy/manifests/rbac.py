@@ -9,8 +9,9 @@ reads no Secrets at all: the build pod's registry and git Secrets, and the
 Secrets a service's configuration names, are mounted or resolved by the kubelet,
 by name, never read by Dockyard (a Role cannot grant a Secret's metadata without
 its data, so not even its resourceVersion). No pod,
-Endpoints or lease writes, no cluster-scoped access, nothing in any other
-namespace. Leader election of the watcher is a Redis lock, not a Kubernetes Lease.
+Endpoints or lease writes, nothing in any other namespace. One cluster-scoped read
+(CLUSTER_GRANTS): listing nodes, so NotReady nodes become a cluster incident.
+Leader election of the watcher is a Redis lock, not a Kubernetes Lease.
 """
 
 from __future__ import annotations
@@ -87,6 +88,12 @@ BUILD_GRANTS: tuple[Grant, ...] = (
 )
 
 
+# Cluster-scoped, in a ClusterRole: what the cluster's health check reads (watcher/clusters.py).
+CLUSTER_GRANTS: tuple[Grant, ...] = (
+    Grant("", "nodes", "list", "watcher.clusters.probe: NotReady nodes become a cluster incident"),
+)
+
+
 def grants_in(namespace: str, catalog_namespaces: list[str]) -> tuple[Grant, ...]:
     """What Dockyard may do in one namespace (empty outside the catalog's and the builds namespace)."""
     out: tuple[Grant, ...] = ()
@@ -135,4 +142,10 @@ def render(catalog_namespaces: list[str]) -> list[dict]:
         objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
                         "metadata": _meta("dockyard", ns), "subjects": [subject],
                         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "dockyard"}})
+    objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                    "metadata": _meta("dockyard-cluster-health"), "rules": rules(CLUSTER_GRANTS)})
+    objects.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                    "metadata": _meta("dockyard-cluster-health"), "subjects": [subject],
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                "name": "dockyard-cluster-health"}})
     return objects
