@@ -55,13 +55,13 @@ def two_clusters(tmp_path_factory, example_rules):
             local.down()
 
 
-def split_rules(directory: Path, clusters: dict, on_failure: str = "rollback") -> Path:
+def split_rules(directory: Path, clusters: dict, on_failure: str = "rollback", build_cluster: str = "east") -> Path:
     """The test catalog plus `split`: prod across east (3) and west (2)."""
     write_rules(directory)
     catalog = yaml.safe_load((directory / "catalog.yaml").read_text())
     catalog["clusters"] = {name: {"kubeconfig": str(c.dockyard_kubeconfig), "labels": {"region": name}}
                            for name, c in clusters.items()}
-    catalog["build_cluster"] = "east"
+    catalog["build_cluster"] = build_cluster
     catalog["environments"] = [{"name": "test", "cluster": "east"},
                                {"name": "prod", "approval": "none", "on_failure": on_failure,
                                 "clusters": {"east": 3, "west": 2}}]
@@ -233,3 +233,32 @@ def test_a_cluster_that_stops_answering_is_an_incident_and_the_other_keeps_worki
                 "dockyard.dev/simulate": None}}})
         if not west.running():
             west.restart_apiserver()
+
+
+def test_builds_run_in_the_cluster_the_catalog_names(redis, two_clusters, tmp_path):
+    from pydantic import SecretStr
+
+    from core.config import Settings
+    from core.runtime import Runtime
+    from deploy.build.kaniko import BUILDS_NAMESPACE
+    from deploy.local.gitlab_standin import GitLabAPI
+    from rules import load_rules
+
+    gitlab = GitLabAPI("glpat-mc", {"shop/split": {"id": 7, "branches": {"main": "7" * 40}}}).start()
+    previous = runtime._current
+    rules_dir = split_rules(tmp_path, two_clusters, build_cluster="west")
+    settings = Settings(redis_url=f"redis://127.0.0.1:{redis.connection_pool.connection_kwargs['port']}/0",
+                        rules_dir=rules_dir, gitlab_url=gitlab.url, gitlab_token=SecretStr("glpat-mc"),
+                        job_retries=0, job_backoff=(0,))
+    rt = runtime.install(Runtime(settings=settings, rules=load_rules(rules_dir)))
+    try:
+        Chat(rt)("alice", "/build split main")
+    finally:
+        runtime._current = previous
+        gitlab.stop()
+
+    def builds(name: str) -> list[str]:
+        jobs = connect(two_clusters[name].admin_kubeconfig).batch.list_namespaced_job(BUILDS_NAMESPACE).items
+        return [j.metadata.name for j in jobs if "split" in j.metadata.name]
+
+    assert builds("west") and not builds("east")  # KUBECONFIG is not even set: the catalog says where
