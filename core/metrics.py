@@ -4,14 +4,17 @@ The web process runs several gunicorn workers and the RQ workers are other
 processes (on other hosts when scaled out); in-process counters would give a
 different answer on every scrape. A counter is a Redis hash field; /metrics
 reads them all back through one custom collector.
+
+A gauge is not stored: it is read from Redis at scrape time by a function the web process
+passes to the collector (a stored level would go stale the moment a process died).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 from redis import Redis
 
@@ -23,11 +26,17 @@ COUNTERS = {
     "dockyard_jobs_enqueued": ("RQ jobs enqueued, by kind", ("kind",)),
     "dockyard_jobs_finished": ("RQ jobs finished, by kind", ("kind",)),
     "dockyard_jobs_failed": ("RQ job attempts that raised, by kind and whether retried", ("kind", "final")),
-    "dockyard_notifications_sent": ("chat messages delivered, by sink", ("sink",)),
+    "dockyard_notifications_sent": ("chat messages the platform accepted (a digest is one), by sink", ("sink",)),
+    "dockyard_notifications_events": ("notifications those messages carried (a digest carries many), by sink",
+                                      ("sink",)),
     "dockyard_notifications_failed": ("chat messages that failed to deliver, by sink", ("sink",)),
     "dockyard_commands": ("chat commands by verb and result", ("verb", "result")),
 }
 HISTOGRAMS = {"dockyard_job_duration_seconds": ("RQ job run time, by kind", ("kind",))}
+GAUGES = {"dockyard_outbox_backlog": ("chat messages waiting in outboxes for their platform's quota, by sink",
+                                      ("sink",))}
+# A gauge's reader: Redis -> {label value: level}, for a gauge with one label.
+GaugeReader = Callable[[Redis], Mapping[str, float]]
 
 
 def _field(name: str, labels: dict[str, str]) -> str:
@@ -56,10 +65,13 @@ def observe(redis: Redis, name: str, value: float, **labels: str) -> None:
 
 
 class RedisCollector(Collector):
-    """Reads every counter and histogram back from Redis at scrape time."""
+    """Reads every counter and histogram back from Redis at scrape time, and each gauge from its reader."""
 
-    def __init__(self, redis: Redis):
-        self.redis = redis
+    def __init__(self, redis: Redis, gauges: Mapping[str, GaugeReader] | None = None):
+        unknown = set(gauges or {}) - set(GAUGES)
+        if unknown:
+            raise KeyError(f"unknown gauge {sorted(unknown)[0]}")
+        self.redis, self.gauges = redis, dict(gauges or {})
 
     def collect(self) -> Iterator:
         raw = self.redis.hgetall(KEY)
@@ -87,3 +99,9 @@ class RedisCollector(Collector):
                 buckets = [(b, data["buckets"].get(b, 0.0)) for b in bounds]
                 family.add_metric(list(key), buckets, data["sum"])
             yield family
+        for name, read in self.gauges.items():
+            doc, label_names = GAUGES[name]
+            gauge = GaugeMetricFamily(name, doc, labels=label_names)
+            for value, level in sorted(read(self.redis).items()):
+                gauge.add_metric([value], level)
+            yield gauge

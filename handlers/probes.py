@@ -7,6 +7,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from redis.exceptions import RedisError
 
+from bots.sinks import outbox
 from core.metrics import RedisCollector
 
 bp = Blueprint("probes", __name__)
@@ -39,7 +40,7 @@ def metrics_endpoint():
     """Prometheus text format, summed over every Dockyard process."""
     rt = current_app.extensions["dockyard"]
     registry = CollectorRegistry()
-    registry.register(RedisCollector(rt.redis))
+    registry.register(RedisCollector(rt.redis, gauges={"dockyard_outbox_backlog": outbox.backlog}))
     try:
         body = generate_latest(registry)
     except RedisError as exc:

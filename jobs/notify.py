@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from redis import Redis
+
 from bots.message import Message
+from bots.sinks import outbox
 from bots.sinks.base import SinkError
 from bots.sinks.registry import get_sink
 from core import metrics, runtime
@@ -27,7 +30,7 @@ def deliver(reply_to: dict, message: Message, dedupe_key: str | None = None) -> 
     except SinkError:
         metrics.inc(redis, "dockyard_notifications_failed", sink=sink_name)
         raise
-    metrics.inc(redis, "dockyard_notifications_sent", sink=sink_name)
+    count_sent(redis, sink_name, ref)
     if dedupe_key:
         redis.set(f"dockyard:delivered:{dedupe_key}", ref, ex=DEDUPE_TTL)
     return ref
@@ -45,5 +48,12 @@ def show(target: dict, message: Message, ref: str | None = None) -> str:
     except SinkError:
         metrics.inc(redis, "dockyard_notifications_failed", sink=sink_name)
         raise
-    metrics.inc(redis, "dockyard_notifications_sent", sink=sink_name)
+    count_sent(redis, sink_name, new_ref)
     return new_ref
+
+
+def count_sent(redis: Redis, sink_name: str, ref: str) -> None:
+    """Count a message the sink delivered itself; one it queued is counted when the outbox sends it."""
+    if not outbox.queued(ref):
+        metrics.inc(redis, "dockyard_notifications_sent", sink=sink_name)
+        metrics.inc(redis, "dockyard_notifications_events", sink=sink_name)

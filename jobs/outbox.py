@@ -11,7 +11,7 @@ import logging
 
 from bots.sinks import outbox
 from bots.sinks.registry import SINKS
-from core import metrics, runtime
+from core import runtime
 
 log = logging.getLogger("dockyard.outbox")
 
@@ -35,10 +35,7 @@ def flush(sink: str, box: str) -> dict:
                 log.warning("%s %s answered %s %s%s", sink, box, code,
                             str(answer.get("errmsg") or answer.get("msg") or "")[:200],
                             " (too fast: backing off)" if code in quota.too_fast else "")
-                metrics.inc(redis, "dockyard_notifications_failed", sink=sink)
-            else:
-                metrics.inc(redis, "dockyard_notifications_sent", sink=sink)
-            return answer
+            return answer  # outbox.flush counts what was sent and what was refused
 
         result = outbox.flush(redis, quota, box, send)
     finally:

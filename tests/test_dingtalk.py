@@ -139,7 +139,7 @@ def test_digest_planning_packs_within_the_byte_limit():
     batches = outbox.plan(messages, slots=20)
     assert len(batches) <= 20 and sum(len(b) for b in batches) == 200
     for batch in batches:
-        payload = markdown.payload(outbox.digest(batch) if len(batch) > 1 else batch[0])
+        payload = outbox.digest(batch) if len(batch) > 1 else markdown.payload(batch[0])
         assert len(__import__("json").dumps(payload, ensure_ascii=False).encode()) <= markdown.MAX_BYTES
     assert outbox.plan(messages[:5], slots=20) == [[m] for m in messages[:5]]  # no burst: one each
 

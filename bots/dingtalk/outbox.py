@@ -14,6 +14,7 @@ from dataclasses import replace
 
 from redis import Redis
 
+from bots.dingtalk import digest as digest_card
 from bots.dingtalk import markdown
 from bots.message import Message
 from bots.sinks import outbox as shared
@@ -28,7 +29,7 @@ QUOTA = shared.Quota(
     sink="dingtalk", platform="DingTalk", limits=((PER_MINUTE, WINDOW),), max_bytes=markdown.MAX_BYTES,
     render=markdown.payload, size=lambda payload: len(json.dumps(payload, ensure_ascii=False).encode()),
     error=lambda answer: int(answer.get("errcode", 0) or 0), too_fast=frozenset({TOO_FAST}),
-    backoff=BACKOFF_SECONDS)
+    backoff=BACKOFF_SECONDS, digest=digest_card.payload)
 
 
 def outbox_key(robot: str) -> str:
@@ -39,8 +40,9 @@ def sent_key(robot: str) -> str:
     return shared.sent_key("dingtalk", robot)
 
 
-def digest(messages: list[Message]) -> Message:
-    return shared.digest(messages, QUOTA.platform)
+def digest(messages: list[Message], part: int = 1, parts: int = 1) -> dict:
+    """The robot payload merging `messages`: part `part` of a digest in `parts` messages."""
+    return digest_card.payload(shared.digest(messages, QUOTA.platform, part, parts))
 
 
 def plan(messages: list[Message], slots: int, max_bytes: int = markdown.MAX_BYTES) -> list[list[Message]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bots.feishu import api, card, sign
+from bots.feishu import api, card, digest, sign
 from bots.sinks import outbox
 from bots.sinks.base import SinkError
 from core.config import Settings
@@ -16,9 +16,10 @@ TOO_FAST = frozenset({11232, 230020, 99991400})  # custom bot, per-chat and per-
 
 ROBOT = outbox.Quota(
     sink="feishu", platform="Feishu", limits=((100, 60.0), (5, 1.0)), max_bytes=card.BOT_BODY_BYTES,
-    render=card.bot_payload, size=card.bot_size, error=api.code, too_fast=TOO_FAST)
+    render=card.bot_payload, size=card.bot_size, error=api.code, too_fast=TOO_FAST,
+    digest=digest.bot_payload)
 APP = replace(ROBOT, limits=((5, 1.0),), max_bytes=card.APP_BODY_BYTES, render=card.app_payload,
-              size=card.app_size)
+              size=card.app_size, digest=digest.app_payload)
 
 
 def quota(box: str) -> outbox.Quota:

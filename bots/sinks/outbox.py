@@ -19,13 +19,17 @@ from dataclasses import dataclass
 
 from redis import Redis
 
-from bots.message import SEVERITY_ORDER, Message
-from bots.plaintext import ICONS
+from bots.message import Message
+from bots.sinks import digest as digests
+from bots.sinks.digest import Digest
+from core import metrics
 from core.config import Settings
 from jobs.queues import enqueue
 
 MAX_PENDING_READ = 5000
 FLUSH_JOB = "jobs.outbox.flush"
+QUEUED = "queued:"  # how a sink's reference starts when the message waits in an outbox, not yet sent
+BOXES = "dockyard:outboxes"  # every outbox ever pushed to, as "<sink>:<box>", for the backlog gauge
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Quota:
     error: Callable[[dict], int]  # the platform's error code in an answer; 0 when sent
     too_fast: frozenset[int]  # codes that mean "slow down"
     backoff: float = 60.0  # seconds to wait after a refusal
+    digest: Callable[[Digest], dict] | None = None  # Digest -> payload with live links; None: as plain lines
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,11 @@ class Flushed:
     events: int  # events they carried
     waiting: int  # events still queued
     retry_after: float | None  # seconds until the next flush is worth trying
+
+
+def queued(ref: str | None) -> bool:
+    """Whether a sink's answer to post() means "waiting in the outbox" (counted when flushed), not "sent"."""
+    return bool(ref) and ref.startswith(QUEUED)
 
 
 def outbox_key(sink: str, box: str) -> str:
@@ -63,30 +73,38 @@ def pending_key(sink: str, box: str) -> str:
     return f"dockyard:{sink}:flush-pending:{box}"
 
 
-def digest_line(message: Message) -> str:
-    fields = "; ".join(f"{k}: {v}" for k, v in message.fields)
-    first = message.lines[0] if message.lines else ""
-    return " — ".join(p for p in (f"{ICONS[message.severity]} {message.title}", fields, first) if p)
+def digest(messages: list[Message], platform: str, part: int = 1, parts: int = 1, total: int = 0,
+           later: int = 0) -> Digest:
+    """Many waiting messages as one send: a line each with its links, as urgent as the most urgent."""
+    return digests.digest(messages, platform, part, parts, total, later)
 
 
-def digest(messages: list[Message], platform: str) -> Message:
-    """One message carrying many: a line each, as urgent as the most urgent of them."""
-    worst = max(messages, key=lambda m: SEVERITY_ORDER.index(m.severity))
-    return Message(title=f"{len(messages)} notifications", severity=worst.severity,
-                   lines=tuple(digest_line(m) for m in messages), footer=f"merged to stay within {platform}'s quota")
+def render_digest(quota: Quota, digest_: Digest) -> dict:
+    """The platform's payload for a digest: its own digest renderer, else the plain Message's."""
+    return quota.digest(digest_) if quota.digest else quota.render(digests.as_message(digest_))
+
+
+def _fits(quota: Quota, messages: list[Message]) -> bool:
+    """Whether these messages, merged, fit one send whatever part of whichever digest they become."""
+    return all(quota.size(render_digest(quota, digest(messages, quota.platform, **widest))) <= quota.max_bytes
+               for widest in digests.WIDEST)
 
 
 def plan(quota: Quota, messages: list[Message], slots: int) -> list[list[Message]]:
-    """Group waiting messages into at most `slots` sends: alone while they fit, else packed digests."""
+    """Group waiting messages into at most `slots` sends: alone while they fit, else packed digests.
+
+    Digests are never cut (a cut would lose lines and links): each is packed to fit. A message
+    too large for a digest on its own still gets a batch of its own; flush sends it as itself,
+    which its renderer fits to the platform.
+    """
     if slots <= 0 or not messages:
         return []
     if len(messages) <= slots:
         return [[m] for m in messages]
-    room = quota.max_bytes - min(500, quota.max_bytes // 10)  # the digest's title and footer grow a little
     batches: list[list[Message]] = [[]]
     for message in messages:
         trial = batches[-1] + [message]
-        if batches[-1] and quota.size(quota.render(digest(trial, quota.platform))) > room:
+        if batches[-1] and not _fits(quota, trial):
             if len(batches) == slots:
                 break
             batches.append([message])
@@ -95,9 +113,37 @@ def plan(quota: Quota, messages: list[Message], slots: int) -> list[list[Message
     return batches
 
 
+def _payloads(quota: Quota, batches: list[list[Message]], merged: bool, later: int) -> list[dict]:
+    """What to send for each planned batch: a message alone, or the batch's part of the digest."""
+    if not merged:
+        return [quota.render(batch[0]) for batch in batches]
+    total, out = sum(len(b) for b in batches), []
+    for part, batch in enumerate(batches, 1):
+        payload = render_digest(quota, digest(batch, quota.platform, part, len(batches), total, later))
+        if len(batch) == 1 and quota.size(payload) > quota.max_bytes:
+            payload = quota.render(batch[0])  # one message too large for a digest line: as itself, fitted
+        out.append(payload)
+    return out
+
+
 def push(redis: Redis, quota: Quota, box: str, message: Message) -> int:
     """Queue one message for a destination; returns how many wait."""
-    return redis.rpush(outbox_key(quota.sink, box), json.dumps(message.to_dict()))
+    pipe = redis.pipeline()
+    pipe.rpush(outbox_key(quota.sink, box), json.dumps(message.to_dict()))
+    pipe.sadd(BOXES, f"{quota.sink}:{box}")  # bounded: one member per robot, person or chat
+    return pipe.execute()[0]
+
+
+def backlog(redis: Redis) -> dict[str, int]:
+    """Messages waiting in outboxes, per sink (0 for a sink whose outboxes are empty)."""
+    boxes = [member.decode().split(":", 1) for member in redis.smembers(BOXES)]
+    pipe = redis.pipeline(transaction=False)
+    for sink, box in boxes:
+        pipe.llen(outbox_key(sink, box))
+    out: dict[str, int] = {}
+    for (sink, _), waiting in zip(boxes, pipe.execute()):
+        out[sink] = out.get(sink, 0) + int(waiting)
+    return out
 
 
 def _slots(redis: Redis, quota: Quota, box: str, now: float) -> int:
@@ -119,25 +165,40 @@ def _next_slot(redis: Redis, quota: Quota, box: str, now: float) -> float:
 
 def flush(redis: Redis, quota: Quota, box: str, send: Callable[[dict], dict],
           now: Callable[[], float] = time.time) -> Flushed:
-    """Send what the quota allows now. `send` posts one payload and returns the platform's JSON answer."""
-    pending = [Message.from_dict(json.loads(raw))
-               for raw in redis.lrange(outbox_key(quota.sink, box), 0, MAX_PENDING_READ - 1)]
+    """Send what the quota allows now. `send` posts one payload and returns the platform's JSON answer.
+
+    `dockyard_notifications_sent` counts here, when the platform accepted a send (a digest is one
+    message; `dockyard_notifications_events` counts what it carried), in the same transaction that
+    takes the messages out of the outbox: a message is counted once, and only once it arrived.
+    """
+    key = outbox_key(quota.sink, box)
+    pending = [Message.from_dict(json.loads(raw)) for raw in redis.lrange(key, 0, MAX_PENDING_READ - 1)]
+    slots = _slots(redis, quota, box, now())
+    batches = plan(quota, pending, slots)
+    later = max(0, redis.llen(key) - sum(len(b) for b in batches))
     sent = events = 0
     retry_after: float | None = None
-    for batch in plan(quota, pending, _slots(redis, quota, box, now())):
-        answer = send(quota.render(batch[0] if len(batch) == 1 else digest(batch, quota.platform)))
+    for batch, payload in zip(batches, _payloads(quota, batches, len(pending) > slots, later)):
+        try:
+            answer = send(payload)
+        except Exception:
+            metrics.inc(redis, "dockyard_notifications_failed", sink=quota.sink)
+            raise
         if quota.error(answer) != 0:  # too fast, or refused: keep the messages; the caller logs why
+            metrics.inc(redis, "dockyard_notifications_failed", sink=quota.sink)
             retry_after = quota.backoff
             break
         stamp = now()
         pipe = redis.pipeline()
         pipe.zadd(sent_key(quota.sink, box), {f"{stamp}:{uuid.uuid4().hex[:8]}": stamp})
         pipe.expire(sent_key(quota.sink, box), int(max(seconds for _, seconds in quota.limits)) * 2 + 1)
-        pipe.lpop(outbox_key(quota.sink, box), len(batch))
+        pipe.lpop(key, len(batch))
+        metrics.inc(pipe, "dockyard_notifications_sent", sink=quota.sink)
+        metrics.inc(pipe, "dockyard_notifications_events", len(batch), sink=quota.sink)
         pipe.execute()
         sent += 1
         events += len(batch)
-    waiting = redis.llen(outbox_key(quota.sink, box))
+    waiting = redis.llen(key)
     if waiting and retry_after is None:
         retry_after = _next_slot(redis, quota, box, now())
     return Flushed(sent, events, waiting, retry_after)
@@ -181,7 +242,7 @@ class OutboxSink:
         box = self.box(target)
         push(self.redis, self.delivery.quota(box), box, message)
         schedule_flush(self.redis, self.settings, self.name, box)
-        return f"queued:{box}:{uuid.uuid4().hex[:8]}"
+        return f"{QUEUED}{box}:{uuid.uuid4().hex[:8]}"
 
     def update(self, target: dict, ref: str, message: Message) -> str:
         return self.post(target, message)

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from bots.sinks import outbox
 from bots.sinks.base import SinkError
-from bots.wecom import api, markdown
+from bots.wecom import api, digest, markdown
 from core.config import Settings
 from core.runtime import Runtime
 
@@ -17,7 +17,7 @@ TOO_FAST = frozenset({45009})  # "api freq out of limit"
 ROBOT = outbox.Quota(
     sink="wecom", platform="WeCom", limits=((20, 60.0),), max_bytes=markdown.ROBOT_BYTES,
     render=markdown.robot_payload, size=lambda payload: len(payload["markdown"]["content"].encode()),
-    error=lambda answer: int(answer.get("errcode", 0) or 0), too_fast=TOO_FAST)
+    error=lambda answer: int(answer.get("errcode", 0) or 0), too_fast=TOO_FAST, digest=digest.payload)
 APP = replace(ROBOT, limits=((30, 60.0),), max_bytes=markdown.APP_BYTES, render=markdown.app_payload)
 
 
