@@ -22,6 +22,7 @@ def _item(entry: Entry) -> str:
 def payload(digest: Digest) -> dict:
     """The robot's markdown message for a digest."""
     text = "\n\n".join([f"### {ICONS[digest.severity]} {markdown._plain(digest.title)}",
-                        "\n".join(_item(e) for e in digest.entries),
+                        # a blank line apart: some DingTalk clients run single-newline items together
+                        "\n\n".join(_item(e) for e in digest.entries),
                         f"*{markdown._plain(digest.footer)}*"])
     return {"msgtype": "markdown", "markdown": {"title": digest.title[: markdown.TITLE], "text": text}}

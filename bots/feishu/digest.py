@@ -16,6 +16,11 @@ def _text(content: str) -> dict:
     return {"tag": "plain_text", "content": content}
 
 
+def kind_of(command: str) -> str:
+    """The verb of a kept command (/silence, /approve, /reject), as card.py styles buttons by kind."""
+    return command.lstrip("/").split(" ", 1)[0]
+
+
 def _elements(entry: Entry, interactive: bool) -> list[dict]:
     line = f"{ICONS[entry.severity]} {entry.text}"
     if not interactive:
@@ -29,11 +34,6 @@ def _elements(entry: Entry, interactive: bool) -> list[dict]:
     if actions:
         out.append({"tag": "action", "actions": actions})
     return out
-
-
-def kind_of(command: str) -> str:
-    """The verb of a kept command (/silence, /approve, /reject), as card.py styles buttons by kind."""
-    return command.lstrip("/").split(" ", 1)[0]
 
 
 def _card(digest: Digest, interactive: bool) -> dict:
