@@ -6,6 +6,7 @@ import re
 from dataclasses import asdict, dataclass
 
 from bots import commands, grammar
+from bots.i18n import DEFAULT_LOCALE, moment, say
 from bots.message import Button, Message, web_url
 
 MAX_LISTED = 20  # alerts listed one by one; the rest are counted ("and N more")
@@ -65,7 +66,7 @@ def _silences_exactly(command: str, matcher: str) -> bool:
     return parsed == commands.Silence(matcher=matcher, duration_seconds=SILENCE_SECONDS)
 
 
-def silence_button(group: AlertGroup) -> Button | None:
+def silence_button(group: AlertGroup, locale: str = DEFAULT_LOCALE) -> Button | None:
     """Silence the group by its alert name, else its one firing alert by fingerprint, else offer nothing.
 
     The button carries a command, so a name is used only when the grammar reads the command back as
@@ -79,20 +80,25 @@ def silence_button(group: AlertGroup) -> Button | None:
     for target in targets:
         command = f"/silence {target} {SILENCE_FOR}"
         if _silences_exactly(command, target):
-            return Button(f"Silence {SILENCE_FOR}", "silence", command)
+            return Button(say(locale, f"Silence {SILENCE_FOR}"), "silence", command)
     return None
 
 
-def render(group: AlertGroup) -> Message:
-    """One message for the whole group: counts, shared summary, each alert (up to a limit), links, Silence."""
+def render(group: AlertGroup, locale: str = DEFAULT_LOCALE, zone: str = "UTC") -> Message:
+    """One message for the whole group: counts, shared summary, each alert (up to a limit), links, Silence.
+
+    Dockyard's own words follow `locale` and start times are dated in `zone`; labels and annotations
+    stay as Alertmanager sent them.
+    """
     firing = [a for a in group.alerts if a.status == "firing"]
     resolved = [a for a in group.alerts if a.status == "resolved"]
     name = group.common_labels.get("alertname") or group.group_labels.get("alertname") or "alerts"
     scope = " ".join(v for k, v in group.group_labels.items() if k != "alertname")
+    scope = f" {scope}" if scope else ""
     if firing:
-        title = f"[FIRING:{len(firing) + group.truncated}] {name}{' ' + scope if scope else ''}"
+        title = say(locale, "[FIRING:{count}] {name}{scope}", count=len(firing) + group.truncated, name=name, scope=scope)
     else:
-        title = f"[RESOLVED] {name}{' ' + scope if scope else ''}"
+        title = say(locale, "[RESOLVED] {name}{scope}", name=name, scope=scope)
     severity = group.common_labels.get("severity", "warning")
     level = "success" if not firing else "critical" if severity == "critical" else "warning"
     fields: list[tuple[str, str]] = [(k, v) for k, v in group.common_labels.items() if k != "alertname"][:8]
@@ -108,22 +114,23 @@ def render(group: AlertGroup) -> Message:
         line = f"{icon} {_where(alert.labels) or alert.fingerprint}"
         if text and text != group.common_annotations.get("summary"):
             line += f" — {text}"
-        line += f" (since {alert.starts_at[:19].replace('T', ' ')})"
+        line += say(locale, " (since {time})", time=moment(alert.starts_at, zone))
         lines.append(line)
     more = len(group.alerts) - len(shown) + group.truncated
     if more:
-        lines.append(f"… and {more} more" + (f" ({group.truncated} truncated by Alertmanager)" if group.truncated
-                                              else ""))
+        lines.append(say(locale, "… and {count} more", count=more) + (
+            say(locale, " ({count} truncated by Alertmanager)", count=group.truncated) if group.truncated else ""))
     buttons: list[Button] = []
-    silence = silence_button(group) if firing else None
+    silence = silence_button(group, locale) if firing else None
     if silence:
         buttons.append(silence)
     # Links come from whoever can reach Alertmanager's API: only http(s) becomes a button.
     graph = web_url(firing[0].generator_url) if firing else None
     if graph:
-        buttons.append(Button("Graph", "link", "", graph))
+        buttons.append(Button(say(locale, "Graph"), "link", "", graph))
     alertmanager = web_url(group.external_url)
     if alertmanager:
         buttons.append(Button("Alertmanager", "link", "", alertmanager))
     return Message(title=title, severity=level, fields=tuple(fields), lines=tuple(lines), buttons=tuple(buttons),  # type: ignore[arg-type]
-                   footer=f"{len(resolved)} resolved, {len(firing)} firing" if resolved and firing else "")
+                   footer=say(locale, "{resolved} resolved, {firing} firing", resolved=len(resolved), firing=len(firing))
+                   if resolved and firing else "")

@@ -2,56 +2,72 @@
 
 from __future__ import annotations
 
+from bots.i18n import DEFAULT_LOCALE, say
 from bots.message import Button, Message
 from core import durations
 from state.plans import Plan
 
 
-def _where(service: str, env: str) -> str:
-    return f"{service} ({env})"
+def _where(service: str, env: str, locale: str = DEFAULT_LOCALE) -> str:
+    return f"{service}（{env}）" if locale == "zh-CN" else f"{service} ({env})"
 
 
 def _in(env: str) -> str:
     return "" if env == "test" else f" in {env}"
 
 
-def progress(service: str, env: str, what: str, summary: dict) -> Message:
+def progress(service: str, env: str, what: str, summary: dict, locale: str = DEFAULT_LOCALE) -> Message:
     """The in-place progress line of a rollout."""
     desired = summary["desired"]
-    bar = f"{summary['updated']}/{desired} updated, {summary['ready']}/{desired} ready"
-    return Message(title=f"{_where(service, env)}: {what}", fields=(("progress", bar),),
-                   footer="this message updates as the rollout moves")
+    bar = say(locale, "{updated}/{desired} updated, {ready}/{desired} ready", updated=summary["updated"],
+              desired=desired, ready=summary["ready"])
+    return Message(title=f"{_where(service, env, locale)}{'：' if locale == 'zh-CN' else ': '}{what}",
+                   fields=((say(locale, "progress"), bar),),
+                   footer=say(locale, "this message updates as the rollout moves"))
 
 
-def done(service: str, env: str, what: str, summary: dict, seconds: float, lines: tuple[str, ...] = ()) -> Message:
-    return Message(title=f"{_where(service, env)}: {what} — done in {seconds:.0f}s", severity="success",
-                   fields=(("replicas", f"{summary['ready']}/{summary['desired']} ready"),), lines=lines)
+def done(service: str, env: str, what: str, summary: dict, seconds: float, lines: tuple[str, ...] = (),
+         locale: str = DEFAULT_LOCALE) -> Message:
+    return Message(title=say(locale, "{where}: {what} — done in {seconds}s", where=_where(service, env, locale),
+                             what=what, seconds=f"{seconds:.0f}"), severity="success",
+                   fields=((say(locale, "replicas"), say(locale, "{ready}/{desired} ready", ready=summary["ready"],
+                                                          desired=summary["desired"])),), lines=lines)
 
 
-def rolled_back(service: str, env: str, what: str, reason: str, details: list[str], to: str) -> Message:
+def rolled_back(service: str, env: str, what: str, reason: str, details: list[str], to: str,
+                locale: str = DEFAULT_LOCALE) -> Message:
     """A rollout that did not converge and was undone automatically."""
-    lines = (f"why: {reason}", *(f"not ready: {d}" for d in details), f"rolled back to {to}")
-    return Message(title=f"{_where(service, env)}: {what} failed and was rolled back", severity="error",
-                   lines=lines, buttons=(Button("Status", "status", f"/status {service}{_in(env)}"),))
+    lines = (say(locale, "why: {detail}", detail=reason), *(say(locale, "not ready: {detail}", detail=d) for d in details),
+             say(locale, "rolled back to {to}", to=to))
+    return Message(title=say(locale, "{where}: {what} failed and was rolled back", where=_where(service, env, locale),
+                             what=what), severity="error",
+                   lines=lines, buttons=(Button(say(locale, "Status"), "status", f"/status {service}{_in(env)}"),))
 
 
-def failed(service: str, env: str, what: str, reason: str, details: list[str], after: str) -> Message:
-    lines = (f"why: {reason}", *(f"not ready: {d}" for d in details), after)
-    return Message(title=f"{_where(service, env)}: {what} failed", severity="error", lines=lines)
+def failed(service: str, env: str, what: str, reason: str, details: list[str], after: str,
+           locale: str = DEFAULT_LOCALE) -> Message:
+    lines = (say(locale, "why: {detail}", detail=reason), *(say(locale, "not ready: {detail}", detail=d) for d in details),
+             after)
+    return Message(title=say(locale, "{where}: {what} failed", where=_where(service, env, locale), what=what),
+                   severity="error", lines=lines)
 
 
-def canary_live(service: str, env: str, image: str, split_text: str, seconds: float) -> Message:
-    return Message(title=f"{_where(service, env)}: canary live — {split_text}", severity="success",
-                   fields=(("canary image", image), ("took", f"{seconds:.0f}s")),
+def canary_live(service: str, env: str, image: str, split_text: str, seconds: float,
+                locale: str = DEFAULT_LOCALE) -> Message:
+    return Message(title=say(locale, "{where}: canary live — {split}", where=_where(service, env, locale), split=split_text),
+                   severity="success",
+                   fields=((say(locale, "canary image"), image), (say(locale, "took"),
+                                                                   say(locale, "{seconds}s", seconds=f"{seconds:.0f}"))),
                    lines=(f"next: /deploy {service} canary <N>%, /deploy {service} promote or /deploy {service} abort"
                           + (f" in {env}" if env != "test" else ""),),
-                   buttons=(Button("Promote", "promote", f"/deploy {service} promote{_in(env)}"),
-                            Button("Abort", "abort", f"/deploy {service} abort{_in(env)}")))
+                   buttons=(Button(say(locale, "Promote"), "promote", f"/deploy {service} promote{_in(env)}"),
+                            Button(say(locale, "Abort"), "abort", f"/deploy {service} abort{_in(env)}")))
 
 
-def aborted(service: str, env: str) -> Message:
-    return Message(title=f"{service} ({env}): canary and preview removed; stable untouched", severity="success",
-                   fields=(("traffic", "all to stable"),))
+def aborted(service: str, env: str, locale: str = DEFAULT_LOCALE) -> Message:
+    return Message(title=say(locale, "{service} ({env}): canary and preview removed; stable untouched",
+                             service=service, env=env), severity="success",
+                   fields=((say(locale, "traffic"), say(locale, "all to stable")),))
 
 
 def autoscaling(service: str, env: str, low: int, high: int, goals: str, catalog: str) -> Message:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ("en", "zh-CN")  # what bots/i18n.py has labels for (core imports nothing above it)
 
 
 class ConfigError(ValueError):
@@ -36,7 +37,11 @@ class Settings(BaseModel):
     job_retries: int = 3
     job_backoff: tuple[int, ...] = (10, 30, 90)
     approval_ttl: int = 3600
-    timezone: str = "UTC"  # how people read times: freeze windows, /freeze until 18:00
+    timezone: str = "UTC"  # how people read times: freeze windows, /freeze until 18:00, times in messages
+    locale: str = "en"  # the language of message labels, where a channel sets no `locale:` (en, zh-CN)
+    # Starts every chat message's title (not the console's); a DingTalk robot secured by a custom
+    # keyword (自定义关键词) takes only messages containing it. A channel's `prefix:` overrides it.
+    message_prefix: str = "[Dockyard]"
     digest_at: str = "09:00"  # each team's daily digest, in `timezone`
     kaniko_image: str = "registry.local/kaniko/executor:v1.23.2"  # mirror the Kaniko executor here
     registry_secret: str = "dockyard-registry"  # dockerconfigjson Secret in dockyard-builds, by name
@@ -202,6 +207,12 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         values["build_timeout"] = _int("DOCKYARD_BUILD_TIMEOUT", get("DOCKYARD_BUILD_TIMEOUT"), 60, 4 * 3600)
     if get("DOCKYARD_TIMEZONE"):
         values["timezone"] = _zone(get("DOCKYARD_TIMEZONE"))
+    if get("DOCKYARD_LOCALE"):
+        if get("DOCKYARD_LOCALE") not in LOCALES:
+            raise ConfigError(f"DOCKYARD_LOCALE={get('DOCKYARD_LOCALE')!r} must be one of: {', '.join(LOCALES)}")
+        values["locale"] = get("DOCKYARD_LOCALE")
+    if "DOCKYARD_MESSAGE_PREFIX" in env:  # set but empty: no prefix at all
+        values["message_prefix"] = env["DOCKYARD_MESSAGE_PREFIX"].strip()
     if get("DOCKYARD_DIGEST_AT"):
         if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", get("DOCKYARD_DIGEST_AT")):
             raise ConfigError(f"DOCKYARD_DIGEST_AT={get('DOCKYARD_DIGEST_AT')!r} is not a time like 09:00")

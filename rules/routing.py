@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from core.config import Settings
 from rules.models import Rules
 from rules.routing_model import Channel, QuietHours
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a channel reads its messages: language, time zone, and the prefix every title starts with."""
+
+    locale: str = "en"
+    zone: str = "UTC"
+    prefix: str = ""
 
 
 def channels_for(rules: Rules, labels: dict[str, str]) -> list[str]:
@@ -32,6 +43,41 @@ def target(channel: Channel) -> dict:
     return channel.address
 
 
+def default_style(settings: Settings) -> Style:
+    """The settings' locale, time zone and prefix, for targets that are no configured channel."""
+    return Style(locale=settings.locale, zone=settings.timezone, prefix=settings.message_prefix)
+
+
+def channel_style(channel: Channel | None, default: Style) -> Style:
+    """The channel's own locale, time zone and prefix, each falling back to `default` (the settings)."""
+    if channel is None:
+        return default
+    return Style(locale=channel.locale or default.locale, zone=channel.timezone or default.zone,
+                 prefix=default.prefix if channel.prefix is None else channel.prefix)
+
+
+def channel_at(rules: Rules, target: dict) -> Channel | None:
+    """The first configured channel whose address fields all equal the target's, else None.
+
+    A reply goes to where a command came from ({sink: slack, channel: C0123, user: U1}); when that is
+    a configured channel ({sink: slack, channel: C0123}) the reply reads as that channel's messages do.
+    """
+    for channel in rules.routing.channels.values():
+        if all(target.get(key) == value for key, value in channel.address.items()):
+            return channel
+    return None
+
+
+def style_for(rules: Rules, target: dict, default: Style) -> Style:
+    """How messages to `target` read: its channel's style when it is one, else the defaults."""
+    return channel_style(channel_at(rules, target), default)
+
+
+def named_targets_for(rules: Rules, labels: dict[str, str]) -> list[tuple[str, dict]]:
+    """(channel name, sink address) for each channel an event goes to."""
+    return [(name, target(rules.routing.channels[name])) for name in channels_for(rules, labels)]
+
+
 def targets_for(rules: Rules, labels: dict[str, str]) -> list[dict]:
     return [target(rules.routing.channels[name]) for name in channels_for(rules, labels)]
 
@@ -54,6 +100,13 @@ def quiet_now(quiet: QuietHours | None, now: datetime) -> bool:
 
 def split_quiet(rules: Rules, labels: dict[str, str], now: datetime | None = None) -> tuple[list[dict], list[str]]:
     """(targets to deliver to now, names of channels that must hold the message for their quiet hours)."""
+    deliver, hold = split_quiet_named(rules, labels, now)
+    return [address for _, address in deliver], hold
+
+
+def split_quiet_named(rules: Rules, labels: dict[str, str],
+                      now: datetime | None = None) -> tuple[list[tuple[str, dict]], list[str]]:
+    """split_quiet, each target with its channel's name (whose style the message is rendered in)."""
     now = now or datetime.now(timezone.utc)
     deliver, hold = [], []
     for name in channels_for(rules, labels):
@@ -62,5 +115,5 @@ def split_quiet(rules: Rules, labels: dict[str, str], now: datetime | None = Non
         if quiet_now(quiet, now) and labels.get("severity") not in (quiet.let_through if quiet else []):
             hold.append(name)
         else:
-            deliver.append(target(channel))
+            deliver.append((name, target(channel)))
     return deliver, hold

@@ -6,6 +6,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr, field_validator, model_validator
 
+from bots import i18n
 from bots.sinks import registry
 from rules.strict import Located, Strict
 
@@ -26,12 +27,29 @@ class QuietHours(Strict):
 
 
 class Channel(BaseModel):
-    """Where a message can be delivered: a sink plus its address, which the sink's own model checks."""
+    """Where a message can be delivered: a sink plus its address, which the sink's own model checks.
+
+    `locale`, `timezone` and `prefix` say how this channel reads its messages; unset, the
+    DOCKYARD_LOCALE, DOCKYARD_TIMEZONE and DOCKYARD_MESSAGE_PREFIX settings apply.
+    """
 
     model_config = ConfigDict(extra="allow", frozen=True)
     sink: str
     quiet_hours: QuietHours | None = None
+    locale: str | None = None
+    timezone: str | None = None
+    prefix: str | None = None  # e.g. the keyword a DingTalk robot secured by 自定义关键词 requires
     _target: dict = PrivateAttr(default_factory=dict)
+
+    @field_validator("locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        return None if value is None else i18n.check_locale(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return None if value is None else i18n.check_zone(value)
 
     @model_validator(mode="after")
     def _address(self) -> "Channel":
