@@ -9,12 +9,21 @@ from bots.dingtalk import sign
 from deploy.local.standin import StandIn
 
 
+def missing_keyword(payload: dict, keywords: tuple[str, ...]) -> str | None:
+    """Why a keyword-secured robot refuses a message: none of its keywords in the message's text."""
+    content = payload.get(payload.get("msgtype", ""), {})
+    text = " ".join(str(content.get(k, "")) for k in ("title", "text", "content"))
+    return None if any(k in text for k in keywords) else "keywords not in content"
+
+
 class DingTalkAPI(StandIn):
     """Also the enterprise app's gettoken and work notifications, when given the app's key, secret and agent."""
 
-    def __init__(self, tokens: dict[str, str], app: tuple[str, str, str] | None = None):
+    def __init__(self, tokens: dict[str, str], app: tuple[str, str, str] | None = None,
+                 keywords: dict[str, tuple[str, ...]] | None = None):
         super().__init__()
         self.tokens = tokens  # access_token -> robot sign secret
+        self.keywords = keywords or {}  # access_token -> custom keywords, for robots secured by keyword
         self.sent_at: dict[str, list[float]] = {}
         self.app = app  # (appkey, appsecret, agent_id)
         self.app_tokens: set[str] = set()
@@ -47,11 +56,14 @@ class DingTalkAPI(StandIn):
         token = (query.get("access_token") or [""])[0]
         if token not in self.tokens:
             return 200, {"errcode": 300001, "errmsg": "token is not exist"}
-        problem = sign.verify((query.get("timestamp") or [None])[0], (query.get("sign") or [None])[0],
-                              self.tokens[token])
+        if token in self.keywords:  # secured by 自定义关键词 instead of a signature
+            problem = missing_keyword(payload, self.keywords[token])
+        else:
+            problem = sign.verify((query.get("timestamp") or [None])[0], (query.get("sign") or [None])[0],
+                                  self.tokens[token])
         if problem:
             self.record(kind="refused", reason=problem)
-            return 200, {"errcode": 310000, "errmsg": f"sign not match: {problem}"}
+            return 200, {"errcode": 310000, "errmsg": problem if token in self.keywords else f"sign not match: {problem}"}
         if len(body) > 20_000:
             return 200, {"errcode": 460101, "errmsg": "message too long, exceed 20000 bytes"}
         now = time.time()
