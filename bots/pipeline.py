@@ -16,7 +16,7 @@ from bots import commands as c
 from bots import freeze_messages, grammar, replies
 from bots.commands import Command
 from bots.message import Message
-from core import audit, logs, metrics
+from core import audit, durable, logs, metrics
 from core.runtime import Runtime
 from jobs.queues import DEFAULT_TIMEOUT, enqueue
 from rules import cronjob, policy
@@ -149,11 +149,13 @@ def submit(rt: Runtime, request: ChatRequest) -> Outcome:
                                      f"has no {command.verb} job yet; nothing was changed", command.verb,
                       command.target or "")
     queue = command.queue
-    job = enqueue(rt.redis, rt.settings, queue, "jobs.dispatch.run", command.verb,
+    writes = durable.batch(rt.redis)  # the job, its audit entry and its counters land together, in one round trip
+    job = enqueue(rt.redis, rt.settings, queue, "jobs.dispatch.run", command.verb, pipeline=writes,
                   timeout=ROLLOUT_TIMEOUT if queue in ("rollouts", "builds") else DEFAULT_TIMEOUT,
                   command=command.to_dict(), who={"user": who.user, "channel": who.channel},
                   reply_to=request.reply_to, text=request.text[:200])
-    metrics.inc(rt.redis, "dockyard_commands", verb=command.verb, result="accepted")
-    audit.record(rt.redis, audit.Entry(who.user, request.channel, request.text[:200], command.target or "",
-                                       "accepted", logs.request_id.get()))
+    metrics.inc(writes, "dockyard_commands", verb=command.verb, result="accepted")
+    audit.record_in(writes, audit.Entry(who.user, request.channel, request.text[:200], command.target or "",
+                                        "accepted", logs.request_id.get()))
+    durable.commit(rt.redis, writes)
     return Outcome(True, Message(title=f"on it: {request.text.strip()[:80]}", ephemeral=True), job.id, command)

@@ -6,6 +6,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from redis import Redis
+from redis.client import Pipeline
 
 STREAM = "dockyard:audit"
 MAX_ENTRIES = 100_000  # about a month for a busy platform; trimmed approximately
@@ -24,11 +25,20 @@ class Entry:
     time: float = 0.0
 
 
-def record(redis: Redis, entry: Entry) -> str:
-    """Append an entry; returns its stream id."""
+def _fields(entry: Entry) -> dict[str, str]:
     fields = {k: str(v) for k, v in asdict(entry).items()}
     fields["time"] = str(entry.time or time.time())
-    return redis.xadd(STREAM, fields, maxlen=MAX_ENTRIES, approximate=True).decode()
+    return fields
+
+
+def record(redis: Redis, entry: Entry) -> str:
+    """Append an entry; returns its stream id."""
+    return redis.xadd(STREAM, _fields(entry), maxlen=MAX_ENTRIES, approximate=True).decode()
+
+
+def record_in(writes: Pipeline, entry: Entry) -> None:
+    """Append an entry as part of a batch of writes (core.durable): it lands exactly when they do."""
+    writes.xadd(STREAM, _fields(entry), maxlen=MAX_ENTRIES, approximate=True)
 
 
 def since(redis: Redis, seconds: float, limit: int = 1000) -> list[Entry]:

@@ -10,9 +10,10 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 
 from bots.alert_messages import Alert, AlertGroup
-from core import audit, logs
+from core import audit, durable, logs
 from core.runtime import Runtime
 from handlers.auth import refuse_unless
+from handlers.counting import counted_request
 from jobs.queues import enqueue
 
 bp = Blueprint("alerts", __name__)
@@ -84,7 +85,11 @@ def webhook():
         group = parse(payload)
     except ValueError as exc:
         return jsonify(error=f"malformed Alertmanager payload: {exc}"), 400
-    job = enqueue(rt.redis, rt.settings, "notify", "jobs.alerts.notify", "alert", group=group.to_dict())
-    audit.record(rt.redis, audit.Entry("alertmanager", "alertmanager", f"{group.status} {group.group_key}"[:200],
-                                       group.common_labels.get("alertname", ""), "accepted", logs.request_id.get()))
+    writes = durable.batch(rt.redis)  # the job, its audit entry and the counters: one round trip
+    job = enqueue(rt.redis, rt.settings, "notify", "jobs.alerts.notify", "alert", pipeline=writes,
+                  group=group.to_dict())
+    audit.record_in(writes, audit.Entry("alertmanager", "alertmanager", f"{group.status} {group.group_key}"[:200],
+                                        group.common_labels.get("alertname", ""), "accepted", logs.request_id.get()))
+    counted_request(writes, "/webhooks/alertmanager", 202)
+    durable.commit(rt.redis, writes)
     return jsonify(queued=job.id, alerts=len(group.alerts)), 202

@@ -16,6 +16,7 @@ from core import logs, metrics, runtime
 from core.config import Settings
 from core.runtime import Runtime
 from handlers import alerts, gitlab, limits, links, probes
+from handlers.counting import already_counted
 from handlers.limits import MAX_BODY
 
 # Metric labels come from fixed sets: any client can send any method, and each new label value would be
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
         response.headers["X-Request-Id"] = logs.request_id.get()
         endpoint = request.url_rule.rule if request.url_rule else "unmatched"
         method = request.method if request.method in METHODS else "OTHER"
+        if already_counted(response.status_code):  # with the request's own writes, in one round trip
+            return response
         try:
             metrics.inc(rt.redis, "dockyard_http_requests", endpoint=endpoint, method=method,
                         status=str(response.status_code))

@@ -9,12 +9,12 @@ import re
 from dataclasses import dataclass
 
 from flask import Blueprint, current_app, jsonify, request
-from redis.exceptions import WatchError
 
-from core import audit, logs
+from core import audit, durable, logs
 from core.runtime import Runtime
 from deploy.build import gitrefs
 from handlers.auth import refuse_unless
+from handlers.counting import counted_request
 from jobs.queues import enqueue
 
 bp = Blueprint("gitlab", __name__)
@@ -92,29 +92,25 @@ def services_for(rt: Runtime, push: Push) -> tuple[list[str], str]:
     return built, ""
 
 
-def queue_builds(rt: Runtime, push: Push, services: list[str], delivery: str | None) -> list[dict] | None:
-    """Record the delivery and queue its builds in one Redis transaction; None if it was already seen.
+def queue_builds(rt: Runtime, push: Push, services: list[str], delivery: str | None,
+                 event: str) -> list[dict] | None:
+    """Mark the delivery seen, queue its builds, audit and count them: one round trip, all or nothing.
 
-    One transaction, so a delivery is marked seen exactly when its builds are queued: a failure in
-    between can neither lose the push (GitLab's retry answered "duplicate") nor build it twice.
+    None when the delivery was already accepted. All or nothing, so a delivery is marked seen exactly
+    when its builds are queued: a failure in between can neither lose the push (GitLab's retry
+    answered "duplicate") nor build it twice.
     """
-    key = DELIVERY_KEY.format(delivery=delivery) if delivery else None
-    with rt.redis.pipeline() as pipe:
-        try:
-            if key:
-                pipe.watch(key)  # a concurrent redelivery that records the key first makes execute() fail
-                if pipe.exists(key):
-                    return None
-            pipe.multi()
-            if key:
-                pipe.set(key, "1", ex=DEDUPE_SECONDS)
-            jobs = [enqueue(rt.redis, rt.settings, "builds", "jobs.build.run", "build", pipeline=pipe,
-                            job_id=f"build-{service}-{push.sha[:12]}", timeout=rt.settings.build_timeout + 300,
-                            service=service, project=push.project, sha=push.sha, ref=push.ref, user=push.user)
-                    for service in services]
-            pipe.execute()
-        except WatchError:
-            return None
+    writes = durable.batch(rt.redis)
+    jobs = [enqueue(rt.redis, rt.settings, "builds", "jobs.build.run", "build", pipeline=writes,
+                    job_id=f"build-{service}-{push.sha[:12]}", timeout=rt.settings.build_timeout + 300,
+                    service=service, project=push.project, sha=push.sha, ref=push.ref, user=push.user)
+            for service in services]
+    audit.record_in(writes, audit.Entry(push.user, "gitlab", f"{event} {push.ref} {push.sha[:8]}",
+                                        ",".join(services), "accepted", logs.request_id.get()))
+    counted_request(writes, "/webhooks/gitlab", 202)
+    if not durable.commit(rt.redis, writes, DELIVERY_KEY.format(delivery=delivery) if delivery else None,
+                          DEDUPE_SECONDS):
+        return None
     return [{"service": service, "job": job.id} for service, job in zip(services, jobs)]
 
 
@@ -140,9 +136,7 @@ def webhook():
     if not services:
         return jsonify(ignored=why), 200
     delivery = request.headers.get("Idempotency-Key") or request.headers.get("X-Gitlab-Event-UUID")
-    jobs = queue_builds(rt, push, services, delivery)
+    jobs = queue_builds(rt, push, services, delivery, event)
     if jobs is None:
         return jsonify(duplicate=f"delivery {delivery} was already accepted"), 200
-    audit.record(rt.redis, audit.Entry(push.user, "gitlab", f"{event} {push.ref} {push.sha[:8]}",
-                                       ",".join(services), "accepted", logs.request_id.get()))
     return jsonify(queued=jobs), 202
