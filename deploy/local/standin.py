@@ -23,6 +23,12 @@ class StandIn:
             def do_POST(self):  # noqa: N802
                 self._serve("POST")
 
+            def do_PUT(self):  # noqa: N802  (DingTalk updates a card with PUT)
+                self._serve("PUT")
+
+            def do_PATCH(self):  # noqa: N802  (Feishu edits a card with PATCH)
+                self._serve("PATCH")
+
             def _serve(self, method: str):
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
