@@ -9,7 +9,7 @@ from bots.alert_messages import AlertGroup, render
 from core import runtime
 from jobs import held
 from jobs.notify import show
-from rules import routing
+from rules import ownership, routing
 
 REF_TTL = 7 * 86400
 
@@ -23,7 +23,9 @@ def notify(group: dict) -> list[str]:
     refs = []
     # Two notifications of one group must not both post: serialise per group.
     with rt.redis.lock(f"{key}:lock", timeout=60, blocking_timeout=30):
-        targets, quiet = routing.split_quiet(rt.rules, alerts.labels)
+        # Alerts rarely say whose they are: the catalog's owner of the service or pod named routes them.
+        labels = ownership.routing_labels(rt.rules.catalog, alerts.labels)
+        targets, quiet = routing.split_quiet(rt.rules, labels)
         for name in quiet:
             held.hold(name, message)
         for target in targets:

@@ -174,3 +174,74 @@ def test_rendering_is_pure_and_routes_by_any_label(example_rules):
     group = parse(payload)
     assert render(group).title == "[FIRING:1] OOM"
     assert routing.channels_for(example_rules, group.labels) == ["oncall", "payments"]  # critical, then team
+
+
+OWNED_ROUTING = """
+channels:
+  console:    {sink: console}
+  oncall:     {sink: console}
+  storefront: {sink: dingtalk, robot: storefront}
+  payments:   {sink: dingtalk, robot: payments}
+routes:
+  - match: {team: storefront}
+    to: [storefront]
+  - match: {team: payments}
+    to: [payments]
+default: [console]
+"""
+
+
+def test_an_alert_labelled_only_with_a_service_reaches_the_owning_teams_channel(rt, work, tmp_path):
+    """The issue's catalog, where payments owns api: `service: api` alone lands in payments' DingTalk group."""
+    import shutil
+
+    from handlers.app import create_app
+    from rules import load_rules
+    from tests.fakes.dingtalk_api import DingTalkAPI
+
+    rules_dir = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules_dir)
+    catalog = (rules_dir / "catalog.yaml").read_text()
+    api_at = catalog.index("\n  api:")
+    (rules_dir / "catalog.yaml").write_text(
+        catalog[:api_at] + catalog[api_at:].replace("team: storefront", "team: payments", 1))
+    (rules_dir / "routing.yaml").write_text(OWNED_ROUTING)
+    robots = {"tok-storefront": "SECstore", "tok-payments": "SECpay"}
+    api = DingTalkAPI(robots).start()
+    try:
+        settings = Settings(**{**rt.settings.model_dump(), "alertmanager_webhook_token": SecretStr(TOKEN),
+                               "dingtalk_robot_secrets": {name: SecretStr(robots[f"tok-{name}"])
+                                                          for name in ("storefront", "payments")},
+                               "dingtalk_robots": {
+                                   "storefront": SecretStr(f"{api.url}/robot/send?access_token=tok-storefront"),
+                                   "payments": SecretStr(f"{api.url}/robot/send?access_token=tok-payments")}})
+        live = runtime.install(Runtime(settings=settings, rules=load_rules(rules_dir)))
+        client = create_app(rt=live).test_client()
+
+        def post(name: str, labels: dict[str, str]) -> None:
+            body = {"version": "4", "groupKey": f"{{}}:{{alertname=\"{name}\"}}", "status": "firing",
+                    "receiver": "dockyard", "groupLabels": {"alertname": name},
+                    "commonLabels": {"alertname": name, **labels}, "commonAnnotations": {"summary": name},
+                    "externalURL": "http://am", "truncatedAlerts": 0,
+                    "alerts": [{"status": "firing", "labels": {"alertname": name, **labels}, "annotations": {},
+                                "startsAt": "2026-11-22T10:00:00Z", "endsAt": "", "generatorURL": "",
+                                "fingerprint": name}]}
+            answer = client.post("/webhooks/alertmanager", json=body, headers={"Authorization": f"Bearer {TOKEN}"})
+            assert answer.status_code == 202
+
+        post("ApiLatencyHigh", {"service": "api"})
+        post("WebPodRestarting", {"namespace": "shop-prod", "pod": "web-5d8f7c9b4-x2x9k"})
+        post("ApiToldStorefront", {"service": "api", "team": "storefront"})  # an explicit team label wins
+        work()
+        work()  # the DingTalk outbox flush each robot queued
+        by_robot = {token: "\n".join((c["payload"].get("markdown") or c["payload"].get("actionCard"))["text"]
+                                     for c in api.calls if c["kind"] == "robot" and c["token"] == token)
+                    for token in robots}
+        assert "ApiLatencyHigh" in by_robot["tok-payments"] and "ApiLatencyHigh" not in by_robot["tok-storefront"]
+        assert "WebPodRestarting" in by_robot["tok-storefront"]
+        assert "ApiToldStorefront" in by_robot["tok-storefront"]
+        assert "ApiToldStorefront" not in by_robot["tok-payments"]
+        assert not [c for c in api.calls if c["kind"] == "refused"]  # every post signed with its robot's secret
+        assert "team=" not in by_robot["tok-payments"]  # the label used for routing is not shown as the alert's
+    finally:
+        api.stop()
