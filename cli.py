@@ -25,7 +25,7 @@ from bots.pipeline import ChatRequest, submit
 from bots.plaintext import to_text
 from core import audit, durations, logs, runtime
 from core.config import ConfigError
-from jobs.queues import QUEUES
+from jobs.queues import NO_FORK_QUEUES, QUEUES
 from rules import RulesError
 
 def _seconds(text: str) -> int:
@@ -70,7 +70,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run an RQ worker on the named queues, with the scheduler that runs retries."""
-    from jobs.worker import DockyardWorker  # heavy: workers import every job module
+    from jobs.worker import DockyardSimpleWorker, DockyardWorker  # heavy: workers import every job module
 
     rt = runtime.get()
     logs.setup(rt.settings.log_level, "worker")
@@ -79,7 +79,12 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if unknown:
         print(f"unknown queue(s) {', '.join(sorted(unknown))}; known: {', '.join(QUEUES)}", file=sys.stderr)
         return 2
-    worker = DockyardWorker(queues, connection=rt.redis)
+    if args.no_fork and not set(queues) <= NO_FORK_QUEUES:
+        print(f"--no-fork runs jobs in the worker's own process, which is safe only for the short jobs of "
+              f"{', '.join(sorted(NO_FORK_QUEUES))}; run {', '.join(sorted(set(queues) - NO_FORK_QUEUES))} "
+              f"in a forking worker", file=sys.stderr)
+        return 2
+    worker = (DockyardSimpleWorker if args.no_fork else DockyardWorker)(queues, connection=rt.redis)
     worker.work(with_scheduler=True, burst=args.burst)
     return 0
 
@@ -178,6 +183,8 @@ def parser() -> argparse.ArgumentParser:
     work = sub.add_parser("worker", help="run an RQ worker")
     work.add_argument("--queues", default="", help="comma-separated (default: all)")
     work.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    work.add_argument("--no-fork", action="store_true",
+                      help="run jobs in this process, not a forked work horse each (outbox and notify only)")
     work.set_defaults(func=cmd_worker)
     wat = sub.add_parser("watcher", help="watch pods, events and endpoints; report sick services")
     wat.add_argument("--quiet", type=float, default=300.0,
