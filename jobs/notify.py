@@ -41,7 +41,7 @@ def show(target: dict, message: Message, ref: str | None = None) -> str:
     redis = runtime.get().redis
     sink_name = target.get("sink", "console")
     sink = get_sink(sink_name)
-    if ref and not sink.edits_in_place and message.severity == "info":
+    if ref and not sink.edits(target) and message.severity == "info":
         return ref  # an intermediate update (progress) a sink that cannot edit would only repeat
     try:
         new_ref = sink.update(target, ref, message) if ref else sink.post(target, message)

@@ -28,8 +28,8 @@ def flush(sink: str, box: str) -> dict:
         return {"sink": sink, "box": box, "skipped": "another flush is running"}
     quota = delivery.quota(box)
     try:
-        def send(payload: dict) -> dict:
-            answer = delivery.send(rt, box, payload)
+        def send(payload: dict, ref: str | None = None) -> dict:
+            answer = delivery.send(rt, box, payload, ref) if ref else delivery.send(rt, box, payload)
             code = quota.error(answer)
             if code:
                 log.warning("%s %s answered %s %s%s", sink, box, code,
@@ -37,7 +37,10 @@ def flush(sink: str, box: str) -> dict:
                             " (too fast: backing off)" if code in quota.too_fast else "")
             return answer  # outbox.flush counts what was sent and what was refused
 
-        result = outbox.flush(redis, quota, box, send)
+        # Where the destination can edit its messages, the delivery module says how (bots/sinks/edits.py).
+        editable = getattr(delivery, "editable", lambda box: False)(box)
+        edit = (lambda message_id, payload: delivery.edit(rt, box, message_id, payload)) if editable else None
+        result = outbox.flush(redis, quota, box, send, edit=edit)
     finally:
         lock.release()
     if result.waiting:

@@ -27,7 +27,6 @@ class ConsoleSink:
     """Writes rendered text to a Redis list per conversation and to the feed stream."""
 
     name = "console"
-    edits_in_place = True  # an update is marked "(updated)" and replaces the earlier text for readers
     text_budget = 1_000_000  # a terminal and a Redis list: no platform limit, only what is sensible to print
 
     def __init__(self, redis: Redis):
@@ -53,6 +52,9 @@ class ConsoleSink:
 
     def post(self, target: dict, message: Message) -> str:
         return self._deliver(target, uuid.uuid4().hex[:12], message, updated=False)
+
+    def edits(self, target: dict) -> bool:
+        return True  # an update is marked "(updated)" and replaces the earlier text for readers
 
     def update(self, target: dict, ref: str, message: Message) -> str:
         return self._deliver(target, ref, message, updated=True)

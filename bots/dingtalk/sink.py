@@ -58,7 +58,6 @@ class DingTalkSink:
     """Command replies go straight to the sessionWebhook; robot notifications queue in the outbox."""
 
     name = "dingtalk"
-    edits_in_place = False  # group robots and sessionWebhooks can only send
     # 20,000 bytes a message in all: the rest is room for the title, fields, buttons and markdown escapes.
     text_budget = markdown.MAX_BYTES * 3 // 5
 
@@ -99,6 +98,9 @@ class DingTalkSink:
         for name, (userid, user_links) in personal_links(message, target).items():
             enqueue(self.redis, self.settings, "notify", "jobs.dingtalk.notify_person", "dingtalk-personal",
                     userid=userid, title=message.title, markdown=body, links=user_links)
+
+    def edits(self, target: dict) -> bool:
+        return False  # group robots and sessionWebhooks can only send
 
     def update(self, target: dict, ref: str, message: Message) -> str:
         return self.post(target, message)  # robots cannot edit: a changed headline is a new message

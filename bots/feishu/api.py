@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from redis import Redis
 
@@ -41,17 +42,27 @@ def tenant_token(redis: Redis, settings: Settings) -> str:
     return str(answer["tenant_access_token"])
 
 
+def _with_token(redis: Redis, settings: Settings, request) -> dict:  # type: ignore[no-untyped-def]
+    """Call `request(token)`; a stale token is fetched again once."""
+    answer = request(tenant_token(redis, settings))
+    if code(answer) in STALE_TOKEN:
+        redis.delete(TOKEN_KEY)
+        answer = request(tenant_token(redis, settings))
+    return answer
+
+
+def patch_card(redis: Redis, settings: Settings, message_id: str, card: dict) -> dict:
+    """Replace the card of a message the app sent (a shared card, within 14 days); Feishu's answer."""
+    url = f"{settings.feishu_api_url.rstrip('/')}/open-apis/im/v1/messages/{quote(message_id, safe='')}"
+    body = {"content": json.dumps(card, ensure_ascii=False)}
+    return _with_token(redis, settings, lambda token: call("PATCH", url, body,
+                                                           headers={"Authorization": f"Bearer {token}"}))
+
+
 def send_card(redis: Redis, settings: Settings, chat_id: str, card: dict) -> dict:
     """The app posts a card to a chat it is in; a stale token is fetched again once."""
     url = f"{settings.feishu_api_url.rstrip('/')}/open-apis/im/v1/messages"
     body = {"receive_id": chat_id, "msg_type": "interactive", "content": json.dumps(card, ensure_ascii=False)}
 
-    def post() -> dict:
-        return call("POST", url, body, params={"receive_id_type": "chat_id"},
-                    headers={"Authorization": f"Bearer {tenant_token(redis, settings)}"})
-
-    answer = post()
-    if code(answer) in STALE_TOKEN:
-        redis.delete(TOKEN_KEY)
-        answer = post()
-    return answer
+    return _with_token(redis, settings, lambda token: call("POST", url, body, params={"receive_id_type": "chat_id"},
+                                                           headers={"Authorization": f"Bearer {token}"}))

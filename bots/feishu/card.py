@@ -56,7 +56,9 @@ def _card(message: Message, lines: tuple[str, ...], dropped: int, interactive: b
         elements.append({"tag": "action", "actions": actions})
     if message.footer:
         elements.append({"tag": "note", "elements": [_text(message.footer)]})
-    return {"config": {"wide_screen_mode": True},
+    # An app's card is a shared card (update_multi), which Feishu lets the app edit for everyone.
+    config = {"wide_screen_mode": True, **({"update_multi": True} if interactive else {})}
+    return {"config": config,
             "header": {"title": _text(f"{ICONS[message.severity]} {message.title}"),
                        "template": TEMPLATES[message.severity]},
             "elements": elements}

@@ -19,7 +19,8 @@ ROBOT = outbox.Quota(
     render=card.bot_payload, size=card.bot_size, error=api.code, too_fast=TOO_FAST,
     digest=digest.bot_payload)
 APP = replace(ROBOT, limits=((5, 1.0),), max_bytes=card.APP_BODY_BYTES, render=card.app_payload,
-              size=card.app_size, digest=digest.app_payload)
+              size=card.app_size, digest=digest.app_payload,
+              message_id=lambda answer: (answer.get("data") or {}).get("message_id"))
 
 
 def quota(box: str) -> outbox.Quota:
@@ -32,8 +33,18 @@ def robot_url(settings: Settings, robot: str) -> str:
     return settings.feishu_robots[robot].get_secret_value()
 
 
-def send(rt: Runtime, box: str, payload: dict) -> dict:
-    """Post one card to the box's destination; returns Feishu's answer."""
+def editable(box: str) -> bool:
+    """The app's cards in a chat can be edited (PATCH); a custom bot's cannot."""
+    return box.startswith(CHAT)
+
+
+def edit(rt: Runtime, box: str, message_id: str, payload: dict) -> dict:
+    """Replace the card of an app message in the box's chat; returns Feishu's answer."""
+    return api.patch_card(rt.redis, rt.settings, message_id, payload["card"])
+
+
+def send(rt: Runtime, box: str, payload: dict, ref: str | None = None) -> dict:
+    """Post one card to the box's destination; returns Feishu's answer (the app's carries its message_id)."""
     if box.startswith(CHAT):
         return api.send_card(rt.redis, rt.settings, box.removeprefix(CHAT), payload["card"])
     secret = rt.settings.feishu_robot_secrets.get(box) or rt.settings.feishu_robot_secret

@@ -14,10 +14,11 @@ class FeishuSink(outbox.OutboxSink):
 
     name = "feishu"
     direct, direct_prefix, delivery = "chat", delivery.CHAT, delivery
-    # The app could edit its own cards, but a custom bot cannot, and the seam asks this of a sink
-    # as a whole: a changed headline arrives as a new card.
-    edits_in_place = False
     text_budget = card.APP_BODY_BYTES * 3 // 5  # an answer is one of the app's cards: 30 KB a request
+
+    def edits(self, target: dict) -> bool:
+        """The app edits its own cards in a chat (PATCH); a custom bot can only send."""
+        return bool(target.get(self.direct))
 
 
 Sink = FeishuSink

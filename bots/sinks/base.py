@@ -30,9 +30,6 @@ class Sink(Protocol):
     """Deliver messages to one chat platform."""
 
     name: ClassVar[str]
-    # Can update() change a message already posted? Where it cannot, an intermediate update
-    # (a rollout's progress) is not sent at all, and a changed headline arrives as a new message.
-    edits_in_place: ClassVar[bool]
     # Bytes (UTF-8) of a message's lines it delivers whole. An answer that could be longer (/logs)
     # fits itself under it and says what it left out, rather than the sink cutting its end off.
     text_budget: ClassVar[int]
@@ -44,5 +41,18 @@ class Sink(Protocol):
     def post(self, target: dict, message: Message) -> str:
         """Send a new message; returns a reference that update() accepts."""
 
+    def edits(self, target: dict) -> bool:
+        """Whether update() changes, in place, a message this sink posted to `target`.
+
+        A property of the destination, not of the platform: a DingTalk or Feishu group robot can
+        only send, while the same platform's app can edit its own cards. Where it is False, an
+        intermediate update (a rollout's progress) is not sent at all, and a changed headline
+        arrives as a new message.
+        """
+
     def update(self, target: dict, ref: str, message: Message) -> str:
-        """Replace a message sent earlier (or send a new one where the platform can't edit)."""
+        """Replace the message `ref` names (or send a new one where `edits(target)` is False).
+
+        Returns the ref to update next time. An edit the platform refuses (a card too old to
+        change) arrives as a new message rather than being lost.
+        """

@@ -21,6 +21,7 @@ from redis import Redis
 
 from bots.message import Message
 from bots.sinks import digest as digests
+from bots.sinks import edits
 from bots.sinks.digest import Digest
 from core import metrics
 from core.config import Settings
@@ -46,6 +47,8 @@ class Quota:
     too_fast: frozenset[int]  # codes that mean "slow down"
     backoff: float = 60.0  # seconds to wait after a refusal
     digest: Callable[[Digest], dict] | None = None  # Digest -> payload with live links; None: as plain lines
+    # The platform's id for the message an answer accepted, where it can be edited later (bots/sinks/edits.py).
+    message_id: Callable[[dict], str | None] = lambda answer: None
 
 
 @dataclass(frozen=True)
@@ -126,10 +129,12 @@ def _payloads(quota: Quota, batches: list[list[Message]], merged: bool, later: i
     return out
 
 
-def push(redis: Redis, quota: Quota, box: str, message: Message) -> int:
-    """Queue one message for a destination; returns how many wait."""
+def push(redis: Redis, quota: Quota, box: str, message: Message, ref: str | None = None) -> int:
+    """Queue one message for a destination (`ref`: an editable post's own ref); returns how many wait."""
     pipe = redis.pipeline()
-    pipe.rpush(outbox_key(quota.sink, box), json.dumps(message.to_dict()))
+    if ref:
+        edits.waiting(pipe, quota.sink, ref)
+    pipe.rpush(outbox_key(quota.sink, box), edits.entry(message, ref))
     pipe.sadd(BOXES, f"{quota.sink}:{box}")  # bounded: one member per robot, person or chat
     return pipe.execute()[0]
 
@@ -163,24 +168,41 @@ def _next_slot(redis: Redis, quota: Quota, box: str, now: float) -> float:
     return max(1.0, wait)
 
 
-def flush(redis: Redis, quota: Quota, box: str, send: Callable[[dict], dict],
-          now: Callable[[], float] = time.time) -> Flushed:
+def flush(redis: Redis, quota: Quota, box: str, send: Callable[..., dict],
+          now: Callable[[], float] = time.time, edit: Callable[[str, dict], dict] | None = None) -> Flushed:
     """Send what the quota allows now. `send` posts one payload and returns the platform's JSON answer.
 
     `dockyard_notifications_sent` counts here, when the platform accepted a send (a digest is one
     message; `dockyard_notifications_events` counts what it carried), in the same transaction that
     takes the messages out of the outbox: a message is counted once, and only once it arrived.
+
+    Where the destination can edit (`edit` given: platform message id, payload -> answer), waiting
+    edits go first, half the slots at most while posts wait too, and a post alone is sent as
+    `send(payload, ref=ref)` so its message can be edited later (bots/sinks/edits.py).
     """
     key = outbox_key(quota.sink, box)
-    pending = [Message.from_dict(json.loads(raw)) for raw in redis.lrange(key, 0, MAX_PENDING_READ - 1)]
+    newest = edits.newest(redis, quota.sink, box) if edit else {}  # before the outbox: see edits.newest
     slots = _slots(redis, quota, box, now())
-    batches = plan(quota, pending, slots)
-    later = max(0, redis.llen(key) - sum(len(b) for b in batches))
     sent = events = 0
     retry_after: float | None = None
+    if edit and newest:  # a refused edit is queued as a post, so the outbox is read after this
+        done = edits.flush(redis, quota, box, edit, slots if not redis.llen(key) else (slots + 1) // 2,
+                           lambda: _record(redis, quota, box, now()),
+                           lambda message, ref: push(redis, quota, box, message, ref), newest)
+        slots, sent, events, retry_after = slots - done.used, done.sent, done.sent, done.retry_after
+        if retry_after is not None:
+            slots = 0
+    entries = [edits.parse(raw) for raw in redis.lrange(key, 0, MAX_PENDING_READ - 1)]
+    refs = [ref for _, ref in entries]
+    pending = [Message.from_dict(json.loads(newest[ref])) if ref in newest else m for m, ref in entries]
+    batches = plan(quota, pending, slots)
+    later = max(0, redis.llen(key) - sum(len(b) for b in batches))
+    offset = 0
     for batch, payload in zip(batches, _payloads(quota, batches, len(pending) > slots, later)):
+        batch_refs, offset = refs[offset:offset + len(batch)], offset + len(batch)
+        alone = batch_refs[0] if len(batch) == 1 and batch_refs[0] else None
         try:
-            answer = send(payload)
+            answer = send(payload, ref=alone) if alone else send(payload)
         except Exception:
             metrics.inc(redis, "dockyard_notifications_failed", sink=quota.sink)
             raise
@@ -193,6 +215,7 @@ def flush(redis: Redis, quota: Quota, box: str, send: Callable[[dict], dict],
         pipe.zadd(sent_key(quota.sink, box), {f"{stamp}:{uuid.uuid4().hex[:8]}": stamp})
         pipe.expire(sent_key(quota.sink, box), int(max(seconds for _, seconds in quota.limits)) * 2 + 1)
         pipe.lpop(key, len(batch))
+        edits.posted(redis, pipe, quota.sink, box, batch_refs, quota.message_id(answer), newest)
         metrics.inc(pipe, "dockyard_notifications_sent", sink=quota.sink)
         metrics.inc(pipe, "dockyard_notifications_events", len(batch), sink=quota.sink)
         pipe.execute()
@@ -204,6 +227,14 @@ def flush(redis: Redis, quota: Quota, box: str, send: Callable[[dict], dict],
     return Flushed(sent, events, waiting, retry_after)
 
 
+def _record(redis: Redis, quota: Quota, box: str, stamp: float) -> None:
+    """Note one send (an edit) against the destination's quota windows."""
+    pipe = redis.pipeline()
+    pipe.zadd(sent_key(quota.sink, box), {f"{stamp}:{uuid.uuid4().hex[:8]}": stamp})
+    pipe.expire(sent_key(quota.sink, box), int(max(seconds for _, seconds in quota.limits)) * 2 + 1)
+    pipe.execute()
+
+
 def schedule_flush(redis: Redis, settings: Settings, sink: str, box: str, delay: float | None = None) -> None:
     """Make sure one flush job for the destination is queued (or scheduled after `delay` seconds)."""
     if not redis.set(pending_key(sink, box), "1", nx=True, ex=int(delay or 0) + 120):
@@ -212,17 +243,18 @@ def schedule_flush(redis: Redis, settings: Settings, sink: str, box: str, delay:
 
 
 class OutboxSink:
-    """A sink whose every message waits in the shared outbox: post() queues it, update() posts anew.
+    """A sink whose every message waits in the shared outbox: post() queues it; update() queues an
+    edit where the destination can edit (`edits(target)`), else posts anew.
 
     Subclasses name the target key that means one person's or chat's direct line (`direct`, with
-    its box prefix) and the delivery module that knows the quotas and robot URLs.
+    its box prefix), the delivery module that knows the quotas and robot URLs (and, where its
+    direct line can edit, `edit`), and override `edits`.
     """
 
     name: str
     direct: str  # the target key of the platform's direct destination ("user", "chat")
     direct_prefix: str  # its box prefix in the outbox
-    delivery: Any  # module with quota(box) and robot_url(settings, robot)
-    edits_in_place = False  # robots cannot edit: a changed headline arrives as a new message
+    delivery: Any  # module with quota(box), robot_url(settings, robot), send and (where it can) edit
 
     def __init__(self, redis: Redis, settings: Settings):
         self.redis, self.settings = redis, settings
@@ -238,11 +270,20 @@ class OutboxSink:
         self.delivery.robot_url(self.settings, robot)  # an unknown robot fails now, not in the outbox
         return robot
 
+    def edits(self, target: dict) -> bool:
+        return False  # robots cannot edit: a changed headline arrives as a new message
+
     def post(self, target: dict, message: Message) -> str:
         box = self.box(target)
-        push(self.redis, self.delivery.quota(box), box, message)
+        ref = edits.new_ref(QUEUED, box) if self.edits(target) else None
+        push(self.redis, self.delivery.quota(box), box, message, ref)
         schedule_flush(self.redis, self.settings, self.name, box)
-        return f"{QUEUED}{box}:{uuid.uuid4().hex[:8]}"
+        return ref or f"{QUEUED}{box}:{uuid.uuid4().hex[:8]}"
 
     def update(self, target: dict, ref: str, message: Message) -> str:
-        return self.post(target, message)
+        box = self.box(target)
+        if not (self.edits(target) and ref.startswith(f"{QUEUED}{box}:")):
+            return self.post(target, message)  # a ref from elsewhere (an older robot post): a new message
+        edits.queue_edit(self.redis, self.name, box, ref, message)
+        schedule_flush(self.redis, self.settings, self.name, box)
+        return ref

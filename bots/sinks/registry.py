@@ -1,9 +1,12 @@
 """Sink name → the folder that implements it. Adding a chat platform is one folder and one line here.
 
-Each folder holds `sink.py` with a class `Sink` (post, update, edits_in_place,
-from_runtime) and `address.py` with a pydantic `Address`: the fields a routing
-channel names for it, validated when the rules load. Imported lazily, so
-loading the rules never loads a platform's client.
+Each folder holds `sink.py` with a class `Sink` (post, update, edits(target),
+text_budget, from_runtime) and `address.py` with a pydantic `Address`: the fields
+a routing channel names for it, validated when the rules load. `edits(target)`
+says whether update() changes a message in place at that destination (an app's
+card can be edited, a group robot's message cannot); the contract is in
+bots/sinks/base.py. Imported lazily, so loading the rules never loads a
+platform's client.
 """
 
 from __future__ import annotations

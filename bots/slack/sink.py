@@ -27,7 +27,6 @@ def _failure(exc: SlackApiError) -> SinkError:
 
 class SlackSink:
     name = "slack"
-    edits_in_place = True  # chat.update
     # Lines go in sections of at most 3,000 characters, 50 blocks in all: keep 10 for the title, fields and
     # buttons, and 200 characters a section for breaking at line ends and escaping & < >.
     text_budget = (MAX_BLOCKS - 10) * (SECTION_TEXT - 200)
@@ -50,6 +49,9 @@ class SlackSink:
         except SlackApiError as exc:
             raise _failure(exc) from None
         return f"{answer['channel']}:{answer['ts']}"
+
+    def edits(self, target: dict) -> bool:
+        return True  # chat.update, in every channel the bot posts to
 
     def update(self, target: dict, ref: str, message: Message) -> str:
         channel, _, ts = ref.partition(":")

@@ -3,7 +3,9 @@
 Serves custom bot webhooks (/open-apis/bot/v2/hook/<token>: the sign checked the documented way,
 timestamps within an hour, request bodies up to 20 KB, 100 a minute and 5 a second per bot, code
 11232 beyond), the app's tenant_access_token, and /open-apis/im/v1/messages (cards posted by the
-app to the chats it is in, 5 a second per chat, 230020 beyond). For the events it encrypts and signs
+app to the chats it is in, 5 a second per chat, 230020 beyond) and PATCH /open-apis/im/v1/messages/<id>
+(the app edits its own shared cards: `config.update_multi` before and after, within 14 days, 5 a
+second per message). Every message and every edit is kept: `chat_view` is what a member sees. For the events it encrypts and signs
 the way Feishu does, written here from Feishu's published scheme rather than taken from bots/feishu.
 """
 
@@ -31,6 +33,7 @@ class FeishuAPI(StandIn):
         self.encrypt_key, self.verification_token = encrypt_key, verification_token
         self.sent_at: dict[str, list[float]] = {}
         self.tenant_tokens: set[str] = set()
+        self.messages: dict[str, dict] = {}  # message_id -> chat, current card, sent_at, edits
 
     # -- the HTTP API Dockyard calls --------------------------------------------------------------
 
@@ -58,6 +61,8 @@ class FeishuAPI(StandIn):
             return 200, {"code": 0, "msg": "ok", "tenant_access_token": token, "expire": 7200}
         if path == "/open-apis/im/v1/messages" and method == "POST":
             return self._app(query, headers, payload, body)
+        if path.startswith("/open-apis/im/v1/messages/") and method == "PATCH":
+            return self._patch(path.rsplit("/", 1)[-1], headers, payload, body)
         return 404, {"code": 404, "msg": f"no {method} {path}"}
 
     def _bot(self, token: str, payload: dict, body: bytes):
@@ -99,8 +104,45 @@ class FeishuAPI(StandIn):
             self.record(kind="too_fast", chat=payload["receive_id"])
             return 400, {"code": 230020, "msg": "This operation triggers the frequency limit."}
         message_id = f"om_{uuid.uuid4().hex}"
+        self.messages[message_id] = {"chat": payload["receive_id"], "card": card, "sent_at": time.time(), "edits": []}
         self.record(kind="app", chat=payload["receive_id"], card=card, message_id=message_id)
         return 200, {"code": 0, "msg": "success", "data": {"message_id": message_id}}
+
+    def _patch(self, message_id: str, headers, payload: dict, body: bytes):
+        bearer = (headers.get("Authorization") or "").removeprefix("Bearer ")
+        if bearer not in self.tenant_tokens:
+            return 400, {"code": 99991663, "msg": "Invalid access token for authorization"}
+        message = self.messages.get(message_id)
+        if message is None:
+            return 400, {"code": 230001, "msg": "Your request contains an invalid request parameter: message_id"}
+        if len(body) > 30 * 1024:
+            return 400, {"code": 230025, "msg": "The length of the message content reaches its limit."}
+        try:
+            card = json.loads(payload.get("content") or "")
+        except ValueError:
+            return 400, {"code": 230001, "msg": "invalid content"}
+        shared = lambda c: isinstance(c, dict) and (c.get("config") or {}).get("update_multi") is True  # noqa: E731
+        if not shared(message["card"]) or not shared(card):
+            return 400, {"code": 230099, "msg": "Failed to create card content: only a shared card "
+                                                "(config.update_multi: true before and after) can be updated"}
+        if time.time() - message["sent_at"] > 14 * 86400:
+            self.record(kind="patch_refused", message_id=message_id)
+            return 400, {"code": 230031, "msg": "Message can only be modified within 14 days after sending."}
+        if not self._within(f"message:{message_id}", ((5, 1.0),)):
+            self.record(kind="too_fast", message_id=message_id)
+            return 400, {"code": 230020, "msg": "This operation triggers the frequency limit."}
+        message["card"] = card
+        message["edits"].append(card)
+        self.record(kind="patch", message_id=message_id, card=card)
+        return 200, {"code": 0, "msg": "success", "data": {}}
+
+    def age(self, message_id: str, seconds: float) -> None:
+        """Make a message look as if it was sent `seconds` ago."""
+        self.messages[message_id]["sent_at"] = time.time() - seconds
+
+    def chat_view(self, chat: str) -> list[dict]:
+        """The app's messages in a chat as a member sees them: each with its current card and its edits."""
+        return [{"message_id": mid, **m} for mid, m in self.messages.items() if m["chat"] == chat]
 
     def cards(self, kind: str) -> list[dict]:
         return [c["card"] for c in self.calls if c["kind"] == kind]

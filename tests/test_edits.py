@@ -1,0 +1,129 @@
+"""Messages updated in place on DingTalk, Feishu and WeCom, through the outbox and a real RQ worker.
+
+For each platform, where its destination can edit (an app's card in a group, the app's chat with
+a member), a rollout's progress ends as ONE message whose content is the final one; group robots
+still get no intermediate updates; an update queued before its post was sent is still delivered;
+a refused edit arrives as a new message; a burst within quota loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from pydantic import SecretStr
+
+from bots.message import Message
+from bots.sinks import edits, outbox
+from core import runtime
+from core.config import Settings
+from core.runtime import Runtime
+from jobs import notify
+from tests.fakes.feishu_api import FeishuAPI
+
+FS_APP, FS_CHAT, FS_BOT = ("cli_a1b2c3", "app-secret"), "oc_5ad11d72b830411d72b836c20", "2f4e-bot-token"
+
+
+def progress(step: int, of: int = 4) -> Message:
+    return Message(title=f"web: rolling update {step}/{of}", severity="info", lines=(f"{step} of {of} pods ready",))
+
+
+FINAL = Message(title="web deployed to test", severity="success", lines=("4 of 4 pods ready",))
+
+
+def rollout(target: dict, work, between: bool = True) -> str:
+    """A rollout's messages through jobs.notify.show(), the worker running the outbox in between."""
+    ref = notify.show(target, progress(0))
+    if between:
+        work()
+    for step in (1, 2, 3):
+        assert notify.show(target, progress(step), ref) == ref or not between
+        if between:
+            work()
+    notify.show(target, FINAL, ref)
+    work()
+    return ref
+
+
+# -- Feishu -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def feishu(rt, work):
+    api = FeishuAPI({FS_BOT: ""}, FS_APP, {FS_CHAT}).start()
+    settings = Settings(**{**rt.settings.model_dump(), "feishu_app_id": FS_APP[0],
+                           "feishu_app_secret": SecretStr(FS_APP[1]), "feishu_api_url": api.url,
+                           "feishu_robots": {"oncall": SecretStr(f"{api.url}/open-apis/bot/v2/hook/{FS_BOT}")}})
+    live = runtime.install(Runtime(settings=settings, rules=rt.rules))
+    yield api, live
+    api.stop()
+
+
+def fs_text(card: dict) -> str:
+    return json.dumps(card, ensure_ascii=False)
+
+
+def test_feishu_progress_is_one_card_edited_in_place(feishu, work):
+    api, rt = feishu
+    rollout({"sink": "feishu", "chat": FS_CHAT}, work)
+    view = api.chat_view(FS_CHAT)
+    assert len(view) == 1  # one message in the chat, whatever the updates
+    assert "web deployed to test" in fs_text(view[0]["card"]) and "rolling update" not in fs_text(view[0]["card"])
+    assert len(view[0]["edits"]) == 4  # three progress steps and the final state, each a PATCH
+    assert "rolling update 2/4" in fs_text(view[0]["edits"][1])
+    assert not rt.redis.hlen(edits.edits_key("feishu", f"chat:{FS_CHAT}"))
+
+
+def test_feishu_update_queued_before_its_post_was_sent_is_the_post(feishu, work):
+    api, rt = feishu
+    rollout({"sink": "feishu", "chat": FS_CHAT}, work, between=False)
+    view = api.chat_view(FS_CHAT)
+    assert len(view) == 1 and "web deployed to test" in fs_text(view[0]["card"])
+    assert view[0]["edits"] == []  # the newest content went out as the post: nothing older first
+
+
+def test_feishu_custom_bot_gets_no_intermediate_updates(feishu, work):
+    api, rt = feishu
+    rollout({"sink": "feishu", "robot": "oncall"}, work)
+    cards = [fs_text(c["card"]) for c in api.calls if c["kind"] == "bot"]
+    assert len(cards) == 2  # the first headline and the final one, each a message of its own
+    assert "rolling update 0/4" in cards[0] and "web deployed to test" in cards[1]
+
+
+def test_feishu_refused_edit_arrives_as_a_new_card(feishu, work):
+    api, rt = feishu
+    target = {"sink": "feishu", "chat": FS_CHAT}
+    ref = notify.show(target, progress(0))
+    work()
+    api.age(api.chat_view(FS_CHAT)[0]["message_id"], 15 * 86400)  # past Feishu's 14 days
+    notify.show(target, FINAL, ref)
+    work()  # the refused edit is queued again as a post, which the same flush sends
+    view = api.chat_view(FS_CHAT)
+    assert len(view) == 2 and "web deployed to test" in fs_text(view[1]["card"])
+    assert [c["kind"] for c in api.calls if c["kind"] in ("patch_refused",)] == ["patch_refused"]
+    notify.show(target, Message(title="web: rolled back", severity="warning"), ref)  # the new card is the ref's now
+    work()
+    view = api.chat_view(FS_CHAT)
+    assert len(view) == 2 and "rolled back" in fs_text(view[1]["card"]) and len(view[1]["edits"]) == 1
+
+
+def test_feishu_burst_with_edits_loses_nothing(feishu, work):
+    api, rt = feishu
+    target = {"sink": "feishu", "chat": FS_CHAT}
+    ref = notify.show(target, progress(0))
+    for i in range(200):
+        notify.deliver(target, Message(title=f"OOMKilled web-{i:03d}", severity="critical"))
+    notify.show(target, FINAL, ref)
+    for _ in range(50):  # each flush sends what the second allows; the stand-in counts the same way
+        work()
+        if not rt.redis.llen(outbox.outbox_key("feishu", f"chat:{FS_CHAT}")) and \
+                not rt.redis.hlen(edits.edits_key("feishu", f"chat:{FS_CHAT}")):
+            break
+        rt.redis.delete(outbox.pending_key("feishu", f"chat:{FS_CHAT}"))
+        outbox.schedule_flush(rt.redis, rt.settings, "feishu", f"chat:{FS_CHAT}")
+        time.sleep(1.05)  # the next second of Feishu's 5-a-second quota
+    assert not [c for c in api.calls if c["kind"] == "too_fast"]
+    seen = "\n".join(fs_text(m["card"]) for m in api.chat_view(FS_CHAT))
+    assert all(f"OOMKilled web-{i:03d}" in seen for i in range(200))
+    assert "web deployed to test" in seen
