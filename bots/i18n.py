@@ -104,6 +104,21 @@ ZH_CN: dict[str, str] = {
     "{service} built {tag}": "{service} 构建完成 {tag}",
     "{env} rollout queued (job {job}): /status {service} in {env} follows it":
         "{env} 发布已排队（任务 {job}）：用 /status {service} in {env} 查看",
+    # /events (the seed's event page: 事件级别 警告/正常, 事件原因, 汇报者, 来源机器)
+    "Warning": "警告", "Normal": "正常",
+    " (reported by {reporter} on {host})": "（汇报者 {reporter}，来源机器 {host}）",
+    " (reported by {reporter})": "（汇报者 {reporter}）",
+    " matching {grep}": "，关键字 {grep}",
+    "{name}: {count} event(s) in the last {span}{matching}": "{name}：最近 {span} 共 {count} 条事件{matching}",
+    "no events for {name} in the last {span}{matching}": "{name}：最近 {span} 没有事件{matching}",
+    "{name}: {count} warning(s) in the last {span}{matching}": "{name}：最近 {span} 共 {count} 条警告{matching}",
+    "no warnings for {name} in the last {span}{matching}": "{name}：最近 {span} 没有警告{matching}",
+    "{name}: {count} Normal event(s) in the last {span}{matching}":
+        "{name}：最近 {span} 共 {count} 条正常事件{matching}",
+    "no Normal events for {name} in the last {span}{matching}": "{name}：最近 {span} 没有正常事件{matching}",
+    "{count} older not shown": "另有 {count} 条更早的未显示",
+    "only Warning events are kept for {name}: set `events: all` on it in the catalog to keep Normal ones too":
+        "{name} 只保留警告事件：在服务目录中为它设置 `events: all` 即可同时保留正常事件",
     # times
     "the end of the window": "窗口结束",
 }

@@ -52,25 +52,30 @@ def _save(key: str, incident: dict) -> None:
 
 
 def _instances(service: str, env: str, cluster: str = "") -> tuple[int, int]:
-    """(unhealthy, total) pods of the service's stable track right now (on the incident's cluster)."""
+    """(unhealthy, total) pods of the service's stable track right now (on the incident's cluster).
+
+    A pod that has ended (an evicted one stays, phase Failed, until collected) is no instance any
+    more: counting it would keep an eviction's incident open long after its replacement is ready."""
     rt = runtime.get()
     kube = _kube(cluster)
     if kube is None:
         return 0, 0
     namespace = rt.rules.catalog.services[service].environments[env].namespace
-    pods = fetching.pods(kube, namespace, {"app": service})
+    pods = [p for p in fetching.pods(kube, namespace, {"app": service})
+            if (p.status.phase if p.status else None) not in ("Failed", "Succeeded")]
     return sum(1 for p in pods if not fetching.is_ready(p)), len(pods)
 
 
 def recent_events(service: str, seconds: float = 3600, limit: int = 50) -> list[dict]:
-    """Warning events kept for a service, oldest first."""
+    """The newest `limit` events kept for a service in the window (Warning, and Normal where the catalog
+    keeps them), oldest first."""
     start_ms = int((time.time() - seconds) * 1000)
-    rows = runtime.get().redis.xrange(f"dockyard:events:{service}", min=f"{start_ms}-0", max="+", count=limit)
-    return [json.loads(fields[b"event"]) for _, fields in rows]
+    rows = runtime.get().redis.xrevrange(f"dockyard:events:{service}", max="+", min=f"{start_ms}-0", count=limit)
+    return [json.loads(fields[b"event"]) for _, fields in reversed(rows)]
 
 
 def keep_event(service: str, event: dict) -> None:
-    """Store a Warning event in the service's stream (capped; trimmed to the retention by the sweep)."""
+    """Store an event in the service's stream (capped; trimmed to the retention by the sweep)."""
     runtime.get().redis.xadd(f"dockyard:events:{service}", {"event": json.dumps(event)}, maxlen=EVENTS_MAX,
                              approximate=True)
 
@@ -106,7 +111,8 @@ def _publish(incident: dict, force: bool = False) -> dict:
         return incident
     unhealthy, total = _instances(incident["service"], incident["env"], incident.get("cluster", "")) \
         if incident.get("status") == "open" else (0, 0)
-    events = [f"{e['reason']}: {e['message']}" for e in recent_events(incident["service"], 1800)]
+    events = [f"{e['reason']}: {e['message']}" for e in recent_events(incident["service"], 1800)
+              if e.get("type", "Warning") == "Warning"]  # Normal ones (Pulled, Started) are no evidence
     message: Message = incident_message(incident, unhealthy, total, events, _pod_logs(incident), now)
     labels = routing.service_labels(rt.rules, incident["service"], env=incident["env"],
                                     severity=incident.get("severity", "warning"), kind="health")

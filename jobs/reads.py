@@ -9,7 +9,7 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from bots import commands as c
-from bots import replies
+from bots import event_messages, replies
 from bots.message import Message
 from bots.sinks import registry
 from core import runtime
@@ -18,6 +18,7 @@ from deploy import api_errors, clusters, fanout, fetching, render
 from deploy.kube import Kube
 from deploy.render import Target
 from jobs import incidents
+from rules import routing
 
 NO_CLUSTER = "no cluster configured: set KUBECONFIG (make run starts a local cluster)"
 
@@ -149,8 +150,15 @@ def config(cmd: c.Config, who: str = "", reply_to: dict | None = None) -> Messag
 
 
 def events(cmd: c.Events, who: str = "", reply_to: dict | None = None) -> Message:
-    kept = incidents.recent_events(cmd.service, cmd.since_seconds, limit=200)
-    return replies.events_message(cmd.service, cmd.since_seconds, kept)
+    """/events: what the watcher kept, in the language and time zone of the channel that asked."""
+    rt = runtime.get()
+    service = rt.rules.service(cmd.service)
+    # Every count of a busy event is a row: read enough rows that the window's distinct events all show.
+    kept = incidents.recent_events(cmd.service, cmd.since_seconds, limit=2000)
+    style = routing.style_for(rt.rules, reply_to or {}, routing.default_style(rt.settings))
+    return event_messages.events_message(cmd.service, cmd.since_seconds, kept, level=cmd.level or "all",
+                                         grep=cmd.grep or "", keeps_normal=service is not None and
+                                         service.events == "all", locale=style.locale, zone=style.zone)
 
 
 def help(cmd: c.Help, who: str = "", reply_to: dict | None = None) -> Message:  # noqa: A001 - the verb's name

@@ -112,6 +112,9 @@ class Service(Strict):
     auto_deploy: str = "none"  # the environment each build rolls out to (the service's first), or none
     environments: dict[str, Environment]
     channel: str | None = None  # routing channel name; the team's channel when unset
+    # Kubernetes events the watcher keeps for /events: warning (Warning only), or all (Normal ones too:
+    # Pulled, Started, ScalingReplicaSet, ...). Warnings alone decide incidents either way.
+    events: Literal["warning", "all"] = "warning"
     build: Build = Build()
     router: Literal["nginx", "istio", "gateway", "replicas"] = "replicas"  # how canary traffic is split
     host: str | None = None  # the public host of the service's last environment (prod); see Environment.host

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
-POD_REASONS = ("OOMKilled", "CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull")
-EVENT_REASONS = {"Unhealthy": "ProbeFailed", "FailedScheduling": "FailedScheduling"}
+POD_REASONS = ("OOMKilled", "CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "Evicted")
+EVENT_REASONS = {"Unhealthy": "ProbeFailed", "FailedScheduling": "FailedScheduling", "FailedMount": "FailedMount"}
+# The kubelet's FailedMount messages name the volume one of two ways (MountVolume.SetUp failed for volume
+# "config-0" : ...; Unable to attach or mount volumes: unmounted volumes=[data], ...).
+_VOLUME = re.compile(r'for volume "([^"]+)"|unmounted volumes=\[([^\]]*)\]')
 
 
 @dataclass(frozen=True)
@@ -14,7 +18,8 @@ class Finding:
 
     service: str
     env: str
-    reason: str  # OOMKilled, CrashLoopBackOff, ImagePullBackOff, ProbeFailed, FailedScheduling, EndpointLoss, JobFailed
+    reason: str  # OOMKilled, CrashLoopBackOff, ImagePullBackOff, Evicted, ProbeFailed, FailedScheduling,
+    #              FailedMount, EndpointLoss, JobFailed
     key: str
     pod: str = ""
     node_ip: str = ""
@@ -32,10 +37,24 @@ class Finding:
         return asdict(self)
 
 
+def _evicted(pod: dict, service: str, env: str) -> Finding | None:
+    """The kubelet evicted the pod (node pressure): phase Failed, reason Evicted, and its message says why."""
+    meta, status = pod.get("metadata", {}), pod.get("status") or {}
+    if status.get("reason") != "Evicted":
+        return None
+    # When: the DisruptionTarget condition the kubelet sets as it evicts, where the cluster has it.
+    at = next((c.get("lastTransitionTime") or "" for c in status.get("conditions") or []
+               if c.get("type") == "DisruptionTarget"), "")
+    return Finding(service=service, env=env, reason="Evicted", key=f"{meta.get('uid')}:evicted",
+                   pod=meta.get("name", ""), node_ip=status.get("hostIP", ""), at=at,
+                   detail=status.get("message") or "the kubelet evicted the pod")
+
+
 def from_pod(pod: dict, service: str, env: str) -> list[Finding]:
-    """OOMKilled, CrashLoopBackOff and image pull failures in a pod's container statuses."""
+    """OOMKilled, CrashLoopBackOff and image pull failures in a pod's container statuses; an evicted pod."""
     meta, status = pod.get("metadata", {}), pod.get("status", {})
-    out = []
+    evicted = _evicted(pod, service, env)
+    out = [evicted] if evicted else []
     for cs in status.get("containerStatuses") or []:
         restarts = cs.get("restartCount") or 0
         last = (cs.get("lastState") or {}).get("terminated") or {}
@@ -56,15 +75,50 @@ def from_pod(pod: dict, service: str, env: str) -> list[Finding]:
     return out
 
 
+def mount_detail(message: str) -> str:
+    """'volume config-0 failed to mount: <the kubelet's message>' (the message alone if it names none)."""
+    found = _VOLUME.search(message or "")
+    volume = (found.group(1) or found.group(2)) if found else ""
+    return f"volume {volume} failed to mount: {message}" if volume else message
+
+
 def from_event(event: dict, service: str, env: str) -> Finding | None:
-    """Failing probes and FailedScheduling from Warning events."""
+    """Failing probes, FailedScheduling and FailedMount from Warning events."""
     reason = EVENT_REASONS.get(event.get("reason", ""))
     if event.get("type") != "Warning" or reason is None:
         return None
     meta = event.get("metadata", {})
-    return Finding(service=service, env=env, reason=reason, key=f"{meta.get('uid')}:{event.get('count') or 1}",
-                   pod=(event.get("involvedObject") or {}).get("name", ""), detail=event.get("message", ""),
-                   at=event.get("lastTimestamp") or event.get("eventTime") or "")
+    message = event.get("message", "")
+    return Finding(service=service, env=env, reason=reason, key=f"{meta.get('uid')}:{_count(event)}",
+                   pod=(event.get("involvedObject") or {}).get("name", ""),
+                   detail=mount_detail(message) if reason == "FailedMount" else message, at=_last_seen(event))
+
+
+def _count(event: dict) -> int:
+    """How often it happened: core/v1 `count`, or the events.k8s.io series a newer reporter keeps."""
+    return event.get("count") or (event.get("series") or {}).get("count") or 1
+
+
+def _last_seen(event: dict) -> str:
+    return (event.get("lastTimestamp") or (event.get("series") or {}).get("lastObservedTime")
+            or event.get("eventTime") or (event.get("metadata") or {}).get("creationTimestamp") or "")
+
+
+def keeps(event: dict, levels: str) -> bool:
+    """Is the event kept for /events: Warning always; Normal too where the service keeps `all`."""
+    return event.get("type") == "Warning" or (levels == "all" and event.get("type") == "Normal")
+
+
+def kept_event(event: dict, env: str) -> dict:
+    """What /events shows of an event (the seed teams' columns): level, reason, message, object, reporter,
+    source host, count and when it was last seen; `uid` lets a repeat replace its earlier count."""
+    source, involved = event.get("source") or {}, event.get("involvedObject") or {}
+    return {"uid": (event.get("metadata") or {}).get("uid", ""), "type": event.get("type") or "Normal",
+            "reason": event.get("reason") or "", "message": event.get("message") or "",
+            "object": involved.get("name") or "", "kind": involved.get("kind") or "",
+            "reporter": source.get("component") or event.get("reportingComponent") or "",
+            "host": source.get("host") or event.get("reportingInstance") or "",
+            "count": _count(event), "at": _last_seen(event), "env": env}
 
 
 def endpoint_state(ready: int, minimum: int) -> str:

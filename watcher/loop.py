@@ -101,16 +101,14 @@ class Watcher:
                 self._enqueue(finding)
 
     def _event(self, namespace: str, event: dict) -> None:
-        if event.get("type") != "Warning":
-            return
         owner = self._owner(namespace, (event.get("involvedObject") or {}).get("name", ""))
         if owner is None:
             return
-        seen = f"dockyard:health:event-kept:{event['metadata'].get('uid')}:{event.get('count') or 1}"
-        if self.rt.redis.set(seen, "1", nx=True, ex=incidents.EVENTS_RETENTION):
-            incidents.keep_event(owner[0], {"reason": event.get("reason"), "message": event.get("message"),
-                                         "object": (event.get("involvedObject") or {}).get("name"),
-                                         "at": event.get("lastTimestamp") or event.get("eventTime"), "env": owner[1]})
+        if detect.keeps(event, self.rt.rules.catalog.services[owner[0]].events):
+            kept = detect.kept_event(event, owner[1])
+            seen = f"dockyard:health:event-kept:{kept['uid']}:{kept['count']}"
+            if self.rt.redis.set(seen, "1", nx=True, ex=incidents.EVENTS_RETENTION):
+                incidents.keep_event(owner[0], kept)
         finding = detect.from_event(event, *owner)
         if finding:
             self._enqueue(finding)

@@ -1,0 +1,84 @@
+"""/events: the Kubernetes events kept for a service, one line each, as the seed teams' event pages showed
+them (level, message, reason, reporter, source host, last seen) with the count. Pure."""
+
+from __future__ import annotations
+
+from bots.i18n import DEFAULT_LOCALE, moment, say
+from bots.message import Message
+from core import durations
+
+SHOWN = 50  # lines in one message; the newest are kept
+
+
+def latest(events: list[dict]) -> list[dict]:
+    """Each event once, as last seen: the watcher keeps a row per count, and a repeat replaces its earlier
+    rows (in the place of the newest). Rows without a uid (kept before uids were) stay as they are."""
+    by_key: dict[object, dict] = {}
+    for index, event in enumerate(events):
+        key = event.get("uid") or index
+        by_key.pop(key, None)
+        by_key[key] = event
+    return list(by_key.values())
+
+
+def level_of(event: dict) -> str:
+    """warning or normal (rows kept before levels were are warnings: nothing else was kept then)."""
+    return "normal" if event.get("type") == "Normal" else "warning"
+
+
+def matches(event: dict, grep: str) -> bool:
+    """Does the keyword appear (in any case) in its reason, message, object, reporter or host?"""
+    if not grep:
+        return True
+    text = " ".join(str(event.get(k) or "") for k in ("reason", "message", "object", "reporter", "host"))
+    return grep.casefold() in text.casefold()
+
+
+def select(events: list[dict], level: str = "all", grep: str = "") -> list[dict]:
+    """The events /events shows: each once, of the level asked for (warning, normal, all), matching `grep`."""
+    return [e for e in latest(events) if level in ("all", level_of(e)) and matches(e, grep)]
+
+
+def event_line(event: dict, locale: str = DEFAULT_LOCALE, zone: str = "UTC") -> str:
+    """'2026-12-04 19:41:07 CST  Warning  Unhealthy ×3  web-7d9f-x2x (test): Readiness probe failed
+    (reported by kubelet on node-1)'."""
+    count = event.get("count") or 1
+    reason = (event.get("reason") or "?") + (f" ×{count}" if count > 1 else "")
+    where = (event.get("object") or "?") + (f" ({event['env']})" if event.get("env") else "")
+    reporter, host = event.get("reporter") or "", event.get("host") or ""
+    if reporter and host:
+        source = say(locale, " (reported by {reporter} on {host})", reporter=reporter, host=host)
+    elif reporter or host:
+        source = say(locale, " (reported by {reporter})", reporter=reporter or host)
+    else:
+        source = ""
+    level = say(locale, "Warning" if level_of(event) == "warning" else "Normal")
+    return f"{moment(event.get('at'), zone) or '?'}  {level}  {reason}  {where}: {event.get('message') or ''}{source}"
+
+
+# Each level's title, whole, so a locale can word it as its grammar needs.
+TITLES = {"all": ("{name}: {count} event(s) in the last {span}{matching}",
+                  "no events for {name} in the last {span}{matching}"),
+          "warning": ("{name}: {count} warning(s) in the last {span}{matching}",
+                      "no warnings for {name} in the last {span}{matching}"),
+          "normal": ("{name}: {count} Normal event(s) in the last {span}{matching}",
+                     "no Normal events for {name} in the last {span}{matching}")}
+
+
+def events_message(name: str, since_seconds: int, events: list[dict], level: str = "all", grep: str = "",
+                   keeps_normal: bool = False, locale: str = DEFAULT_LOCALE, zone: str = "UTC") -> Message:
+    """/events: the events kept for a service in the window, of a level and matching a keyword, newest last.
+
+    Asked for Normal events of a service that keeps only warnings, it says how to keep them."""
+    span = durations.human(since_seconds)
+    shown = select(events, level, grep)
+    matching = say(locale, " matching {grep}", grep=repr(grep)) if grep else ""
+    some, none = TITLES[level]
+    hint = (say(locale, "only Warning events are kept for {name}: set `events: all` on it in the catalog to "
+                        "keep Normal ones too", name=name),) if level == "normal" and not keeps_normal else ()
+    if not shown:
+        return Message(title=say(locale, none, name=name, span=span, matching=matching), lines=hint)
+    more = (say(locale, "{count} older not shown", count=len(shown) - SHOWN),) if len(shown) > SHOWN else ()
+    lines = tuple(event_line(e, locale, zone) for e in shown[-SHOWN:])
+    return Message(title=say(locale, some, name=name, count=len(shown), span=span, matching=matching),
+                   lines=more + lines + hint)
