@@ -21,6 +21,7 @@ from core.config import Settings
 from core.runtime import Runtime
 from jobs import notify
 from tests.fakes.feishu_api import FeishuAPI
+from tests.fakes.wecom_api import WeComAPI
 
 FS_APP, FS_CHAT, FS_BOT = ("cli_a1b2c3", "app-secret"), "oc_5ad11d72b830411d72b836c20", "2f4e-bot-token"
 
@@ -127,3 +128,55 @@ def test_feishu_burst_with_edits_loses_nothing(feishu, work):
     seen = "\n".join(fs_text(m["card"]) for m in api.chat_view(FS_CHAT))
     assert all(f"OOMKilled web-{i:03d}" in seen for i in range(200))
     assert "web deployed to test" in seen
+
+
+# -- WeCom --------------------------------------------------------------------------------------------
+
+WC_CORP, WC_AGENT, WC_SECRET = "ww1436e0e65a779aee", "1000002", "app-secret"
+WC_AES, WC_ROBOT = "6qkdMrq68nTKduznJYO1A37W2oEgpkMUvkttRToqhUt", "693a91f6-7aaa-4bc4-97a0-0ec2sifa5aaa"
+
+
+@pytest.fixture
+def wecom(rt, work):
+    api = WeComAPI({WC_ROBOT}, WC_CORP, WC_AGENT, WC_SECRET, "callback-token", WC_AES).start()
+    settings = Settings(**{**rt.settings.model_dump(), "wecom_corp_id": WC_CORP, "wecom_agent_id": WC_AGENT,
+                           "wecom_secret": SecretStr(WC_SECRET), "wecom_api_url": api.url,
+                           "wecom_robots": {"ops": SecretStr(f"{api.url}/cgi-bin/webhook/send?key={WC_ROBOT}")}})
+    live = runtime.install(Runtime(settings=settings, rules=rt.rules))
+    yield api, live
+    api.stop()
+
+
+def test_wecom_app_chat_shows_one_current_message(wecom, work):
+    api, rt = wecom
+    rollout({"sink": "wecom", "user": "AliceW"}, work)
+    view = api.member_view("AliceW")
+    assert len(view) == 1 and "web deployed to test" in view[0]  # each update recalled the one before
+    assert len([c for c in api.calls if c["kind"] == "recall"]) == 4
+    assert len(api.app_texts("AliceW")) == 5  # the post, three progress steps and the final state
+
+
+def test_wecom_update_queued_before_its_post_was_sent_is_the_post(wecom, work):
+    api, rt = wecom
+    rollout({"sink": "wecom", "user": "AliceW"}, work, between=False)
+    assert api.member_view("AliceW") == api.app_texts("AliceW")
+    assert len(api.app_texts("AliceW")) == 1 and "web deployed to test" in api.app_texts("AliceW")[0]
+
+
+def test_wecom_past_24_hours_the_update_arrives_beside_the_old_message(wecom, work):
+    api, rt = wecom
+    target = {"sink": "wecom", "user": "AliceW"}
+    ref = notify.show(target, progress(0))
+    work()
+    api.age(next(iter(api.app_messages)), 25 * 3600)
+    notify.show(target, FINAL, ref)
+    work()
+    view = api.member_view("AliceW")
+    assert len(view) == 2 and "rolling update 0/4" in view[0] and "web deployed to test" in view[1]
+
+
+def test_wecom_robot_gets_no_intermediate_updates(wecom, work):
+    api, rt = wecom
+    rollout({"sink": "wecom", "robot": "ops"}, work)
+    texts = api.robot_texts()
+    assert len(texts) == 2 and "rolling update 0/4" in texts[0] and "web deployed to test" in texts[1]

@@ -42,14 +42,24 @@ def access_token(redis: Redis, settings: Settings) -> str:
     return token
 
 
-def send_app(redis: Redis, settings: Settings, userid: str, payload: dict) -> dict:
-    """One app message to one member (message/send); a stale token is fetched again once."""
-    if not settings.wecom_agent_id:
-        raise SinkError("WeCom's app is not configured here: set WECOM_AGENT_ID", retryable=False)
-    body = {"touser": userid, "agentid": int(settings.wecom_agent_id), **payload}
-    url = f"{settings.wecom_api_url.rstrip('/')}/cgi-bin/message/send"
+def _app_call(redis: Redis, settings: Settings, path: str, body: dict) -> dict:
+    """POST to the app's API with its access token; a stale token is fetched again once."""
+    url = f"{settings.wecom_api_url.rstrip('/')}{path}"
     answer = post_json(url, body, params={"access_token": access_token(redis, settings)})
     if answer.get("errcode") in STALE_TOKEN:
         redis.delete(TOKEN_KEY)
         answer = post_json(url, body, params={"access_token": access_token(redis, settings)})
     return answer
+
+
+def send_app(redis: Redis, settings: Settings, userid: str, payload: dict) -> dict:
+    """One app message to one member (message/send); WeCom's answer carries its msgid."""
+    if not settings.wecom_agent_id:
+        raise SinkError("WeCom's app is not configured here: set WECOM_AGENT_ID", retryable=False)
+    return _app_call(redis, settings, "/cgi-bin/message/send",
+                     {"touser": userid, "agentid": int(settings.wecom_agent_id), **payload})
+
+
+def recall(redis: Redis, settings: Settings, msgid: str) -> dict:
+    """Withdraw an app message sent within the last 24 hours (message/recall); WeCom's answer."""
+    return _app_call(redis, settings, "/cgi-bin/message/recall", {"msgid": msgid})

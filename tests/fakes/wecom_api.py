@@ -1,9 +1,10 @@
 """Stand-in for WeCom at the HTTP boundary, and WeCom's side of the app's callback.
 
 Serves the group robot webhook (/cgi-bin/webhook/send?key=…: markdown up to 4,096 bytes, 20 messages a
-minute per robot, errcode 45009 beyond) and the app's /cgi-bin/gettoken and /cgi-bin/message/send
-(markdown up to 2,048 bytes; past 30 messages a minute to one member WeCom answers ok and discards
-the message, which is recorded here as "discarded"). For the callback it encrypts and signs the
+minute per robot, errcode 45009 beyond) and the app's /cgi-bin/gettoken, /cgi-bin/message/send
+(markdown up to 2,048 bytes, answered with its msgid; past 30 messages a minute to one member WeCom
+answers ok and discards the message, which is recorded here as "discarded") and /cgi-bin/message/recall
+(the app's own messages, within 24 hours). `member_view` is what a member sees in the app's chat. For the callback it encrypts and signs the
 way WeCom does (written here from WeCom's published scheme, not taken from bots/wecom) and opens
 the passive replies Dockyard answers with, checking their signature.
 """
@@ -35,6 +36,7 @@ class WeComAPI(StandIn):
         self.token, self.key = token, base64.b64decode(encoding_aes_key + "=")
         self.sent_at: dict[str, list[float]] = {}  # robot key or member -> send times
         self.app_tokens: set[str] = set()
+        self.app_messages: dict[str, dict] = {}  # msgid -> user, content, sent_at, recalled
 
     # -- the HTTP API Dockyard calls --------------------------------------------------------------
 
@@ -80,15 +82,38 @@ class WeComAPI(StandIn):
                 return 200, {"errcode": 40056, "errmsg": "invalid agentid or touser"}
             if payload.get("msgtype") != "markdown" or not content or len(content.encode()) > 2048:
                 return 200, {"errcode": 40058, "errmsg": "markdown.content must be 1 to 2048 bytes"}
+            msgid = f"msg{len(self.app_messages):04d}{os.urandom(6).hex()}"
             if not self._within(f"user:{payload['touser']}", 30):
                 self.record(kind="discarded", user=payload["touser"], content=content)  # WeCom says ok, delivers nothing
             else:
-                self.record(kind="app", user=payload["touser"], content=content)
-            return 200, {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
+                self.app_messages[msgid] = {"user": payload["touser"], "content": content, "sent_at": time.time(),
+                                            "recalled": False}
+                self.record(kind="app", user=payload["touser"], content=content, msgid=msgid)
+            return 200, {"errcode": 0, "errmsg": "ok", "invaliduser": "", "msgid": msgid}
+        if path == "/cgi-bin/message/recall" and method == "POST":
+            if arg("access_token") not in self.app_tokens:
+                return 200, {"errcode": 40014, "errmsg": "invalid access_token"}
+            message = self.app_messages.get(str(payload.get("msgid", "")))
+            if message is None or message["recalled"]:
+                return 200, {"errcode": 40008, "errmsg": "invalid msgid"}
+            # WeCom recalls only within 24 hours; the exact errcode past that is not one Dockyard relies on.
+            if time.time() - message["sent_at"] > 86400:
+                self.record(kind="recall_refused", msgid=payload["msgid"])
+                return 200, {"errcode": 301059, "errmsg": "message can only be recalled within 24 hours"}
+            message["recalled"] = True
+            self.record(kind="recall", msgid=payload["msgid"])
+            return 200, {"errcode": 0, "errmsg": "ok"}
         return 404, {"errcode": 404, "errmsg": f"no {method} {path}"}
 
     def robot_texts(self) -> list[str]:
         return [c["content"] for c in self.calls if c["kind"] == "robot"]
+
+    def member_view(self, user: str) -> list[str]:
+        """The app's messages a member still sees (recalled ones are gone), oldest first."""
+        return [m["content"] for m in self.app_messages.values() if m["user"] == user and not m["recalled"]]
+
+    def age(self, msgid: str, seconds: float) -> None:
+        self.app_messages[msgid]["sent_at"] = time.time() - seconds
 
     def app_texts(self, user: str) -> list[str]:
         return [c["content"] for c in self.calls if c["kind"] == "app" and c["user"] == user]
