@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from bots.i18n import moment
 from bots.message import Message
 from state.freezes import Freeze
 
 
-def _when(moment: datetime | None, zone: str) -> str:
-    if moment is None:
+def _when(at: datetime | None, zone: str) -> str:
+    if at is None:
         return "the end of the window"
-    return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    return moment(at, zone, seconds=False)
 
 
 def refusal(freeze: Freeze, zone: str) -> str:

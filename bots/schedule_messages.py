@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
-
+from bots.i18n import moment
 from bots.message import Button, Message
 from state.schedules import Schedule
 
 
 def _when(epoch: float, zone: str) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
+    return moment(epoch, zone, seconds=False)
 
 
 def scheduled(schedule: Schedule, zone: str) -> Message:

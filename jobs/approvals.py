@@ -15,6 +15,7 @@ import time
 
 from bots import approval_messages as say
 from bots.commands import Approve, Command, Deploy, DeployControl, Reject
+from bots.message import Message
 from core import audit, runtime
 from core.errors import PermanentError
 from jobs.notify import deliver, show
@@ -104,11 +105,14 @@ def request(command: dict, who: str, reply_to: dict) -> str:
     data = load(approval_id)
     assert data is not None
     refs = []
-    for target in routing.targets_for(rt.rules, routing.service_labels(rt.rules, service, env=env, kind="approval")):
-        refs.append({"target": target, "ref": deliver(target, say.request(data),
-                                                      dedupe_key=f"approval:{approval_id}:{json.dumps(target)}")})
+    labels = routing.service_labels(rt.rules, service, env=env, kind="approval")
+    for name, target in routing.named_targets_for(rt.rules, labels):
+        style = routing.style_of(rt.rules, rt.settings, target, name)
+        refs.append({"target": target, "channel": name, "ref": deliver(
+            target, say.request(data, style.locale, style.zone), dedupe_key=f"approval:{approval_id}:{json.dumps(target)}")})
     store.set_refs(rt.redis, approval_id, refs)
-    deliver(reply_to, say.waiting(data), dedupe_key=f"approval-receipt:{approval_id}")
+    style = routing.style_of(rt.rules, rt.settings, reply_to)
+    deliver(reply_to, say.waiting(data, style.locale, style.zone), dedupe_key=f"approval-receipt:{approval_id}")
     enqueue(rt.redis, rt.settings, "commands", "jobs.approvals.expire", "approval-expiry",
             delay=rt.settings.approval_ttl + 1, approval_id=approval_id)
     return approval_id
@@ -120,9 +124,18 @@ def _decide(approval_id: str, status: str, who: str, reason: str = "") -> tuple[
 
 def _refresh(approval: dict) -> None:
     """Replace the approval message wherever it was posted (buttons go away)."""
+    rt = runtime.get()
     for posted in approval["refs"]:
         if posted.get("ref"):
-            show(posted["target"], say.decided(approval), posted["ref"])
+            style = routing.style_of(rt.rules, rt.settings, posted["target"], posted.get("channel"))
+            show(posted["target"], say.decided(approval, style.locale, style.zone), posted["ref"])
+
+
+def _decided(approval: dict) -> Message:
+    """The decision, as the requester's channel reads it."""
+    rt = runtime.get()
+    style = routing.style_of(rt.rules, rt.settings, approval["reply_to"])
+    return say.decided(approval, style.locale, style.zone)
 
 
 def _refuse(outcome: str, approval_id: str, approval: dict | None) -> PermanentError:
@@ -157,7 +170,8 @@ def approve(approval_id: str, who: str, reply_to: dict) -> None:
     audit.record(rt.redis, audit.Entry(who, reply_to.get("sink", "?"), f"/approve {approval_id}", approval["service"],
                                        "approved"))
     _refresh(approval)
-    deliver(reply_to, say.started(approval), dedupe_key=f"approved-receipt:{approval_id}")
+    deliver(reply_to, say.started(approval, routing.style_of(rt.rules, rt.settings, reply_to).locale),
+            dedupe_key=f"approved-receipt:{approval_id}")
 
 
 def reject(approval_id: str, who: str, reason: str, reply_to: dict) -> None:
@@ -176,7 +190,7 @@ def reject(approval_id: str, who: str, reason: str, reply_to: dict) -> None:
     audit.record(rt.redis, audit.Entry(who, reply_to.get("sink", "?"), f"/reject {approval_id} {reason}".strip(),
                                        approval["service"], "rejected"))
     _refresh(approval)
-    deliver(approval["reply_to"], say.decided(approval), dedupe_key=f"rejected:{approval_id}")
+    deliver(approval["reply_to"], _decided(approval), dedupe_key=f"rejected:{approval_id}")
 
 
 def expire(approval_id: str) -> str:
@@ -185,7 +199,7 @@ def expire(approval_id: str) -> str:
     if outcome != "ok" or approval is None:
         return outcome
     _refresh(approval)
-    deliver(approval["reply_to"], say.decided(approval), dedupe_key=f"expired:{approval_id}")
+    deliver(approval["reply_to"], _decided(approval), dedupe_key=f"expired:{approval_id}")
     return "expired"
 
 

@@ -7,12 +7,14 @@ fixed on first run (in Redis), and every object is server-side applied.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timezone
 
 from kubernetes.client.exceptions import ApiException
 
 from bots.commands import Build, Deploy
 from bots import build_messages as say
+from bots.message import Message
 from core import runtime
 from deploy import applying
 from deploy.build import gitlab, gitrefs, kaniko, templates
@@ -152,16 +154,22 @@ def run(service: str, project: str, sha: str, ref: str, user: str, reply_to: dic
     except ApiException as exc:
         raise TemporaryError(f"the cluster answered {exc.status} creating the build") from None
     seconds = time.monotonic() - started
-    facts = say.facts(user, sha, ref, f"{repository}:{tag}", seconds, own, svc.language)
-    targets = routing.targets_for(rt.rules, routing.service_labels(rt.rules, service, kind="build"))
-    if reply_to:
-        targets = [reply_to] + [t for t in targets if t != reply_to]
+    named = [(None, reply_to)] if reply_to else []
+    named += [(name, t) for name, t in routing.named_targets_for(rt.rules, routing.service_labels(
+        rt.rules, service, kind="build")) if t != reply_to]
+    targets = [t for _, t in named]
+
+    def tell(render: Callable[[str, tuple[tuple[str, str], ...]], Message]) -> None:
+        """Each target reads the build in its own language."""
+        for name, target in named:
+            locale = routing.style_of(rt.rules, rt.settings, target, name).locale
+            facts = say.facts(user, sha, ref, f"{repository}:{tag}", seconds, own, svc.language, locale)
+            deliver(target, render(locale, facts), dedupe_key=f"build:{build_id}:{target}")
+
     if not ok:
         exit_reason, lines = _pod_report(kube, kaniko.job_name(build_id))
         gitlab.set_status(project, sha, "failed", f"build failed: {exit_reason or reason}"[:255], target_url)
-        message = say.failed(service, sha, facts, exit_reason or reason, lines)
-        for target in targets:
-            deliver(target, message, dedupe_key=f"build:{build_id}:{target}")
+        tell(lambda locale, facts: say.failed(service, sha, facts, exit_reason or reason, lines, locale))
         return {"build": build_id, "ok": False, "reason": exit_reason or reason}
     gitlab.create_tag(project, tag, sha, f"built by Dockyard from {branch}")
     gitlab.set_status(project, sha, "success", f"built {repository}:{tag}", target_url)
@@ -174,9 +182,7 @@ def run(service: str, project: str, sha: str, ref: str, user: str, reply_to: dic
                           who={"user": user}, reply_to=targets[0] if targets else {"sink": "console"},
                           text=f"/deploy {service} {tag} (auto, after build)")
         rollout_job = rollout.id
-    message = say.built(service, tag, facts, rollout_job, svc.auto_deploy)
-    for target in targets:
-        deliver(target, message, dedupe_key=f"build:{build_id}:{target}")
+    tell(lambda locale, facts: say.built(service, tag, facts, rollout_job, svc.auto_deploy, locale))
     return {"build": build_id, "ok": True, "tag": tag}
 
 

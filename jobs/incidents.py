@@ -113,18 +113,24 @@ def _publish(incident: dict, force: bool = False) -> dict:
         if incident.get("status") == "open" else (0, 0)
     events = [f"{e['reason']}: {e['message']}" for e in recent_events(incident["service"], 1800)
               if e.get("type", "Warning") == "Warning"]  # Normal ones (Pulled, Started) are no evidence
-    message: Message = incident_message(incident, unhealthy, total, events, _pod_logs(incident), now)
+    logs = _pod_logs(incident)
+    default = routing.default_style(rt.settings)
+
+    def render(name: str) -> Message:  # in the channel's language and time zone
+        style = routing.channel_style(rt.rules.routing.channels[name], default)
+        return incident_message(incident, unhealthy, total, events, logs, now, style.locale, style.zone)
+
     labels = routing.service_labels(rt.rules, incident["service"], env=incident["env"],
                                     severity=incident.get("severity", "warning"), kind="health")
     refs = incident.setdefault("refs", {})
-    targets, quiet = routing.split_quiet(rt.rules, labels)
+    targets, quiet = routing.split_quiet_named(rt.rules, labels)
     for name in quiet:
         if incident.get("held_in") != f"{name}:{incident['count']}:{incident.get('status')}":
-            held.hold(name, message)
+            held.hold(name, render(name))
             incident["held_in"] = f"{name}:{incident['count']}:{incident.get('status')}"
-    for target in targets:
+    for name, target in targets:
         field = json.dumps(target, sort_keys=True)
-        refs[field] = show(target, message, refs.get(field))
+        refs[field] = show(target, render(name), refs.get(field))
     incident["published"], incident["dirty"] = now, False
     return incident
 

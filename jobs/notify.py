@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from redis import Redis
 
+from bots import i18n
 from bots.message import Message
 from bots.sinks import outbox
 from bots.sinks.base import SinkError
 from bots.sinks.registry import get_sink
 from core import metrics, runtime
+from rules import routing
 
 log = logging.getLogger("dockyard.notify")
 DEDUPE_TTL = 86400
@@ -26,7 +29,7 @@ def deliver(reply_to: dict, message: Message, dedupe_key: str | None = None) -> 
         if seen is not None:
             return seen.decode()
     try:
-        ref = get_sink(sink_name).post(reply_to, message)
+        ref = get_sink(sink_name).post(reply_to, titled(reply_to, message))
     except SinkError:
         metrics.inc(redis, "dockyard_notifications_failed", sink=sink_name)
         raise
@@ -43,6 +46,7 @@ def show(target: dict, message: Message, ref: str | None = None) -> str:
     sink = get_sink(sink_name)
     if ref and not sink.edits(target) and message.severity == "info":
         return ref  # an intermediate update (progress) a sink that cannot edit would only repeat
+    message = titled(target, message)
     try:
         new_ref = sink.update(target, ref, message) if ref else sink.post(target, message)
     except SinkError:
@@ -50,6 +54,19 @@ def show(target: dict, message: Message, ref: str | None = None) -> str:
         raise
     count_sent(redis, sink_name, new_ref)
     return new_ref
+
+
+def titled(target: dict, message: Message) -> Message:
+    """The title with the target's prefix (DOCKYARD_MESSAGE_PREFIX or its channel's `prefix:`) first.
+
+    Every chat platform gets it: a DingTalk robot secured by a custom keyword refuses any message
+    without the keyword. The console is a terminal, with no robot to satisfy.
+    """
+    if target.get("sink", "console") == "console":
+        return message
+    rt = runtime.get()
+    prefix = routing.style_of(rt.rules, rt.settings, target).prefix
+    return replace(message, title=i18n.prefixed(message.title, prefix))
 
 
 def count_sent(redis: Redis, sink_name: str, ref: str) -> None:

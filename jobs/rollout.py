@@ -20,6 +20,7 @@ from deploy.fanout import Place
 from deploy.kube import Kube
 from deploy.render import Target
 from deploy.routers import Split, router_for
+from rules import routing
 from rules.workload import Autoscale
 from state import images, locks
 from jobs.progress import Progress
@@ -42,8 +43,15 @@ def _image(target: Target, tag: str | None) -> str | None:
     return f"{target.repository}:{tag}" if tag else None
 
 
+def _locale(reply_to: dict) -> str:
+    """The language of the channel the command came from (its `locale:`), else DOCKYARD_LOCALE."""
+    rt = runtime.get()
+    return routing.style_of(rt.rules, rt.settings, reply_to).locale
+
+
 def _rolling(kube: Kube, target: Target, image: str, who: str, reply_to: dict, what: str, cause: str) -> None:
     """Set the stable image and wait; past the progress deadline, go back to the previous revision."""
+    locale = _locale(reply_to)
     progress = Progress(reply_to, job_id())
     started = time.monotonic()
     before = fetching.history(kube, target.namespace, target.name)
@@ -51,24 +59,26 @@ def _rolling(kube: Kube, target: Target, image: str, who: str, reply_to: dict, w
     tracks.apply_split(kube, target, router_for(target.service.router), tracks.live_split(kube, target))
     try:
         summary = tracks.wait_rollout(kube, target, "stable",
-                                     lambda s: progress.show(say.progress(target.name, target.env_name, what, s)))
+                                     lambda s: progress.show(say.progress(target.name, target.env_name, what, s,
+                                                                          locale)))
     except tracks.RolloutFailed as failure:
         previous = [r for r in before if r.image != image]
         if not previous:
             finish(reply_to, say.failed(target.name, target.env_name, what, failure.reason, failure.details,
-                                         "there is no earlier revision to go back to"))
+                                         "there is no earlier revision to go back to", locale=locale))
             return
         back = previous[-1]
         tracks.apply_track(kube, target, back.image,
                           tracks.Change(who, f"automatic rollback to revision {back.number}: {failure.reason}", now()))
         finish(reply_to, say.rolled_back(target.name, target.env_name, what, failure.reason, failure.details,
-                                          f"revision {back.number} ({back.image})"))
+                                          f"revision {back.number} ({back.image})", locale=locale))
         return
     promotion.passed(target.name, target.env_name, image)
-    finish(reply_to, say.done(target.name, target.env_name, what, summary, time.monotonic() - started))
+    finish(reply_to, say.done(target.name, target.env_name, what, summary, time.monotonic() - started, locale=locale))
 
 
 def _canary(kube: Kube, target: Target, image: str | None, weight: int, who: str, reply_to: dict) -> None:
+    locale = _locale(reply_to)
     router = router_for(target.service.router)
     split = tracks.live_split(kube, target)
     canary = fetching.read_deployment(kube, target.namespace, render.workload_name(target.name, "canary"))
@@ -90,15 +100,16 @@ def _canary(kube: Kube, target: Target, image: str | None, weight: int, who: str
         progress = Progress(reply_to, job_id())
         try:
             tracks.wait_rollout(kube, target, "canary",
-                               lambda s: progress.show(say.progress(target.name, target.env_name, what, s)))
+                               lambda s: progress.show(say.progress(target.name, target.env_name, what, s,
+                                                                          locale)))
         except tracks.RolloutFailed as failure:
             tracks.remove_track(kube, target, "canary")
             tracks.apply_split(kube, target, router, Split(weight=0, preview=split.preview))
             raise _Aborted(say.failed(target.name, target.env_name, what, failure.reason, failure.details,
-                                      "the canary was removed; stable is untouched")) from None
+                                      "the canary was removed; stable is untouched", locale=locale)) from None
     tracks.apply_split(kube, target, router, new)
     finish(reply_to, say.canary_live(target.name, target.env_name, image, router.describe(new, stable),
-                                      time.monotonic() - started))
+                                      time.monotonic() - started, locale=locale))
 
 
 def _canary_live(kube: Kube, target: Target) -> bool:
@@ -106,6 +117,7 @@ def _canary_live(kube: Kube, target: Target) -> bool:
 
 
 def _preview(kube: Kube, target: Target, image: str | None, who: str, reply_to: dict) -> None:
+    locale = _locale(reply_to)
     router = router_for(target.service.router)
     if image is None:
         raise PermanentError(f"say which image to preview: /deploy {target.name} <tag> preview")
@@ -117,10 +129,11 @@ def _preview(kube: Kube, target: Target, image: str | None, who: str, reply_to: 
                       replicas=1)
     progress = Progress(reply_to, job_id())
     tracks.wait_rollout(kube, target, "preview",
-                       lambda s: progress.show(say.progress(target.name, target.env_name, what, s)))
+                       lambda s: progress.show(say.progress(target.name, target.env_name, what, s,
+                                                                          locale)))
     tracks.apply_split(kube, target, router, split)
     finish(reply_to, say.done(target.name, target.env_name, what, {"ready": 1, "desired": 1},
-                               time.monotonic() - started, (router.describe(split, 0),)))
+                               time.monotonic() - started, (router.describe(split, 0),), locale=locale))
 
 
 class _Aborted(Exception):
@@ -214,6 +227,7 @@ def _scheduled(where: list[Place], image: str, who: str, reply_to: dict, cause: 
 
 def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None:
     """/deploy <svc> promote | abort: finish or cancel the live canary (and preview)."""
+    locale = _locale(reply_to)
     where = places(service, env, step)
     kube, target = where[0].kube, where[0].target
     router = router_for(target.service.router)
@@ -241,11 +255,11 @@ def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None
             progress = Progress(reply_to, job_id())
             try:
                 summary = tracks.wait_rollout(kube, target, "stable", lambda s: progress.show(
-                    say.progress(service, env, what, s)))
+                    say.progress(service, env, what, s, locale=locale)))
             except tracks.RolloutFailed as failure:
                 finish(reply_to, say.failed(service, env, what, failure.reason, failure.details,
                                              f"the {track} still takes its traffic; /deploy {service} abort "
-                                             f"removes it"))
+                                             f"removes it", locale=locale))
                 return
             remaining = Split(weight=0, preview=split.preview and track == "canary")
             promotion.passed(service, env, image)
@@ -258,15 +272,16 @@ def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None
     if holder and not remaining.preview:
         locks.release(redis, service, env, holder.rollout)
     if step == "promote":
-        finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))  # type: ignore[arg-type]
+        finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started, locale=locale))  # type: ignore[arg-type]
     else:
-        finish(reply_to, say.aborted(service, env))
+        finish(reply_to, say.aborted(service, env, locale=locale))
 
 
 def rollback(service: str, env: str, revision: int | None, who: str, reply_to: dict) -> None:
     """/rollback <svc> [to <revision>]: the previous revision's image, or a named one.
 
     Across clusters, the first cluster's history numbers the revisions (as /history shows them)."""
+    locale = _locale(reply_to)
     where = places(service, env, "rollback")
     kube, target = where[0].kube, where[0].target
     with cluster_errors():
@@ -298,18 +313,19 @@ def rollback(service: str, env: str, revision: int | None, who: str, reply_to: d
             tracks.apply_track(kube, target, chosen.image, tracks.Change(who, f"{who}: {what}", now()))
             try:
                 summary = tracks.wait_rollout(kube, target, "stable",
-                                             lambda s: progress.show(say.progress(service, env, what, s)))
+                                             lambda s: progress.show(say.progress(service, env, what, s, locale=locale)))
             except tracks.RolloutFailed as failure:
                 finish(reply_to, say.failed(service, env, what, failure.reason, failure.details,
-                                             "check /status and /events"))
+                                             "check /status and /events", locale=locale))
                 return
-            finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))
+            finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started, locale=locale))
     finally:
         release(target, holder)
 
 
 def scale(service: str, env: str, replicas: int, who: str, reply_to: dict) -> None:
     """/scale <svc> <n> (across clusters: the total, split by the environment's weights)."""
+    locale = _locale(reply_to)
     where = places(service, env, "scale")
     kube, target = where[0].kube, where[0].target
     if len(where) > 1:
@@ -327,8 +343,8 @@ def scale(service: str, env: str, replicas: int, who: str, reply_to: dict) -> No
         what = f"scale {before} → {replicas}"
         started = time.monotonic()
         summary = tracks.wait_rollout(kube, target, "stable",
-                                     lambda s: progress.show(say.progress(service, env, what, s)))
-    finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started))
+                                     lambda s: progress.show(say.progress(service, env, what, s, locale=locale)))
+    finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started, locale=locale))
 
 
 def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_percent: int | None, who: str,
@@ -351,6 +367,7 @@ def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_
 
 def restart(service: str, env: str, who: str, reply_to: dict) -> None:
     """/restart <svc>: a rolling restart, one pod at a time (like kubectl rollout restart)."""
+    locale = _locale(reply_to)
     where = places(service, env, "restart")
     kube, target = where[0].kube, where[0].target
     if len(where) > 1:
@@ -370,8 +387,8 @@ def restart(service: str, env: str, who: str, reply_to: dict) -> None:
         progress = Progress(reply_to, job_id())
         started = time.monotonic()
         summary = tracks.wait_rollout(kube, target, "stable",
-                                     lambda s: progress.show(say.progress(service, env, "restart", s)))
-    finish(reply_to, say.done(service, env, "restart", summary, time.monotonic() - started))
+                                     lambda s: progress.show(say.progress(service, env, "restart", s, locale=locale)))
+    finish(reply_to, say.done(service, env, "restart", summary, time.monotonic() - started, locale=locale))
 
 
 # The chat verbs' jobs (named by their command classes in bots/commands/).

@@ -12,6 +12,7 @@ from bots import silence_messages as say
 from core import runtime
 from core.errors import PermanentError, TemporaryError
 from jobs.notify import deliver
+from rules import routing
 from state import holds
 
 TIMEOUT = 10
@@ -49,24 +50,30 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+def _zone(reply_to: dict) -> str:
+    """The time zone of the channel that asked (its `timezone:`), else DOCKYARD_TIMEZONE."""
+    rt = runtime.get()
+    return routing.style_of(rt.rules, rt.settings, reply_to).zone
+
+
 def create(matcher: str, duration_seconds: int, comment: str | None, who: str, reply_to: dict) -> str:
     now = datetime.now(timezone.utc)
     ends = now + timedelta(seconds=duration_seconds)
     if matcher in runtime.get().rules.catalog.services:  # a catalog service: Dockyard's own health messages
 
         holds.mute(runtime.get().redis, matcher, duration_seconds)
-        deliver(reply_to, say.health_held(matcher, ends))
+        deliver(reply_to, say.health_held(matcher, ends, _zone(reply_to)))
         return f"mute:{matcher}"
     body = {"matchers": _matchers(matcher), "startsAt": _iso(now), "endsAt": _iso(ends), "createdBy": who,
             "comment": comment or f"silenced from chat by {who}"}
     silence_id = _api("POST", "/silences", json=body).json()["silenceID"]
-    deliver(reply_to, say.silenced(matcher, ends, silence_id, who))
+    deliver(reply_to, say.silenced(matcher, ends, silence_id, who, _zone(reply_to)))
     return silence_id
 
 
 def listing(reply_to: dict) -> None:
     active = [s for s in _api("GET", "/silences").json() if s["status"]["state"] == "active"]
-    deliver(reply_to, say.listing(active))
+    deliver(reply_to, say.listing(active, _zone(reply_to)))
 
 
 def expire(silence_id: str, who: str, reply_to: dict) -> None:

@@ -73,6 +73,15 @@ def style_for(rules: Rules, target: dict, default: Style) -> Style:
     return channel_style(channel_at(rules, target), default)
 
 
+def style_of(rules: Rules, settings: Settings, target: dict, channel: str | None = None) -> Style:
+    """How messages to `target` read: the named channel's style, else that of the channel at the
+    target's address (a reply), else the settings' (DOCKYARD_LOCALE, DOCKYARD_TIMEZONE, ...)."""
+    default = default_style(settings)
+    if channel in rules.routing.channels:
+        return channel_style(rules.routing.channels[channel], default)
+    return style_for(rules, target, default)
+
+
 def named_targets_for(rules: Rules, labels: dict[str, str]) -> list[tuple[str, dict]]:
     """(channel name, sink address) for each channel an event goes to."""
     return [(name, target(rules.routing.channels[name])) for name in channels_for(rules, labels)]

@@ -93,8 +93,8 @@ def test_a_failed_run_reaches_the_team_and_a_later_good_run_resolves_it(world):
     pump(world.rt, lambda: incident(world.rt), "the scheduled run, failed, reported in the channel", timeout=100)
     first = incident(world.rt)[0]
     assert re.match(rf"⚠ {NAME} \(test\): JobFailed, run {NAME}-\d+ failed", first["text"])
-    for field in (f"app        {NAME}", "team       storefront", "exit code  1", f"pod        {NAME}-",
-                  "container  nightly"):
+    for field in (f"app             {NAME}", "project         storefront", "container exit  ExitCode 1, reason JobFailed",
+                  f"pod             {NAME}-", "container       nightly"):
         assert field in first["text"], field
     assert "why: run nightly-" in first["text"] and "BackoffLimitExceeded" in first["text"]
     assert "marked resolved when a later run succeeds" in first["text"]

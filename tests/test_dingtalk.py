@@ -76,7 +76,7 @@ def test_command_is_answered_through_the_session_webhook(ding, ding_api):
     ding.work()
     [reply] = [c for c in ding_api.calls if c["kind"] == "session"]
     assert reply["payload"]["msgtype"] == "markdown"
-    assert reply["payload"]["markdown"]["text"].startswith("### ℹ web status")
+    assert reply["payload"]["markdown"]["text"].startswith("### ℹ \\[Dockyard\\] web status")  # DOCKYARD_MESSAGE_PREFIX
     assert "- **team**: storefront" in reply["payload"]["markdown"]["text"]
 
 

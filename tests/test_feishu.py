@@ -120,7 +120,7 @@ def test_a_command_is_answered_with_a_card_in_the_chat(both):
     assert response.status_code == 200
     fs.work()
     [reply] = api.cards("app")
-    assert reply["header"]["title"]["content"] == "ℹ web status"
+    assert reply["header"]["title"]["content"] == "ℹ [Dockyard] web status"
     assert "team: storefront" in card_text(reply)
 
 

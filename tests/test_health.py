@@ -87,8 +87,11 @@ def test_oomkilled_gives_one_message_with_the_fields_then_updates_it(world):
     pump(world.rt, lambda: about(world.rt, "hoom"), "the OOM message", timeout=20)  # seen in ~1-2 s here
     first = about(world.rt, "hoom")[0]
     assert first["text"].startswith("✖ hoom (test): OOMKilled, 1/2 instances unhealthy")
-    for field in ("app        hoom", "team       storefront", f"pod        {pods[0].metadata.name}",
-                  "container  hoom", "exit code  137", "node       10.0.0.1"):
+    # The seed teams' order (seeds/004): app, project, unhealthy / total, node IP, container exit, time.
+    for field in ("app                  hoom", "project              storefront", "unhealthy instances  1",
+                  "total instances      2", f"pod                  {pods[0].metadata.name}",
+                  "container            hoom", "container exit       ExitCode 137, reason OOMKilled",
+                  "node IP              10.0.0.1"):
         assert field in first["text"], field
     assert "[Rollback]" in first["text"] and "[Restart]" in first["text"]
     pump(world.rt, lambda: any(count_of(m) >= 4 for m in about(world.rt, "hoom")), "three more OOMs", timeout=20)

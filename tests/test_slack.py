@@ -65,7 +65,7 @@ def test_slash_command_is_acked_then_answered_in_the_channel(slack, slack_api):
     slack.work()
     [posted] = [c for c in slack_api.calls if c["method"] == "chat.postMessage"]
     assert posted["channel"] == "C0STORE"
-    assert posted["text"] == "ℹ web status"
+    assert posted["text"] == "ℹ [Dockyard] web status"  # DOCKYARD_MESSAGE_PREFIX starts every title
     assert any("shop-prod: 4 × 1C2G" in text for text in slack_api.texts("chat.postMessage"))
 
 
@@ -103,7 +103,7 @@ def test_buttons_run_the_command_they_carry(slack, slack_api):
     assert slack.post(urlencode({"payload": json.dumps(payload)})).status_code == 200
     wait_until(lambda: queued(slack.rt) == 1, 5, "the button's job")
     slack.work()
-    assert any(t.startswith("ℹ api status") for t in slack_api.texts("chat.postMessage"))
+    assert any(t.startswith("ℹ [Dockyard] api status") for t in slack_api.texts("chat.postMessage"))
 
 
 def test_a_refused_button_answers_only_the_clicker(slack, slack_api):
@@ -155,7 +155,7 @@ def test_rollout_progress_edits_one_slack_message(rt, slack_api, cluster, tmp_pa
     DockyardSimpleWorker(list(QUEUES), connection=live.redis).work(burst=True)
     posts = [c for c in slack_api.calls if c["method"] == "chat.postMessage"]
     updates = [c for c in slack_api.calls if c["method"] == "chat.update"]
-    assert posts[0]["text"].startswith("ℹ slk (test): rolling update to v1-slow")  # the progress message
+    assert posts[0]["text"].startswith("ℹ [Dockyard] slk (test): rolling update to v1-slow")  # the progress message
     assert updates and all(u["ts"] == posts[0]["ts"] for u in updates)  # edited in place
     assert posts[-1]["text"].startswith("✔ slk (test): rolling update to v1-slow — done")
     assert len(posts) == 2

@@ -104,7 +104,7 @@ def test_a_command_is_answered_through_the_app(wc, api):
     assert response.status_code == 200 and response.get_data() == b""
     wc.work()
     [reply] = api.app_texts(IDS["alice"])
-    assert reply.startswith("### ℹ web status") and "**team**: storefront" in reply
+    assert reply.startswith("### ℹ ［Dockyard］ web status") and "**team**: storefront" in reply
 
 
 def test_refusals_are_the_encrypted_passive_reply(wc, api):

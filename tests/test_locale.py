@@ -1,0 +1,221 @@
+"""What a team reads in its own language and time zone: labels per channel locale, dated times, the prefix."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from pydantic import SecretStr
+
+from bots import approval_messages, build_messages, rollout_messages
+from bots.alert_messages import Alert, AlertGroup, render
+from bots.console.sink import FEED
+from bots.dingtalk import markdown
+from bots.i18n import moment
+from bots.incident_messages import incident_message
+from bots.message import Message
+from bots.plaintext import to_text
+from core import runtime
+from core.config import ConfigError, Settings, from_env
+from core.runtime import Runtime
+from jobs import incidents
+from rules import RulesError, load_rules, routing
+from tests.fakes.dingtalk_api import DingTalkAPI
+
+ROOT = Path(__file__).resolve().parent.parent
+SHANGHAI = "Asia/Shanghai"
+OOM_AT = "2026-12-04T11:41:07Z"  # 19:41:07 in Shanghai
+OOM = {"reason": "OOMKilled", "service": "ledger", "env": "prod", "team": "payments", "status": "open", "count": 1,
+       "first": 1_800_000_000, "last": 1_800_000_000,
+       "last_finding": {"pod": "ledger-7d9-x2k", "node_ip": "10.0.3.7", "container": "ledger", "exit_code": 137,
+                        "reason": "OOMKilled", "restarts": 4, "at": OOM_AT,
+                        "detail": "the container used more memory than its limit"}}
+
+
+def labels(message: Message) -> list[str]:
+    return [key for key, _ in message.fields]
+
+
+def test_the_oom_message_follows_the_seed_teams_order_in_chinese():
+    message = incident_message(OOM, 1, 2, [], [], 1_800_000_060, "zh-CN", SHANGHAI)
+    assert message.title == "应用不健康：ledger（prod）OOMKilled，1/2 个实例不健康"
+    # seeds/004: 应用名, 所属项目, 不健康实例数, 总实例数, 节点 ip, 容器退出 (ExitCode, 原因), 时间
+    assert labels(message)[:7] == ["应用名", "所属项目", "不健康实例数", "总实例数", "节点 ip", "容器退出", "时间"]
+    assert dict(message.fields) == {
+        "应用名": "ledger", "所属项目": "payments", "不健康实例数": "1", "总实例数": "2", "节点 ip": "10.0.3.7",
+        "容器退出": "ExitCode 137, 原因 OOMKilled", "时间": "2026-12-04 19:41:07 CST",
+        "实例": "ledger-7d9-x2k", "容器": "ledger", "重启次数": "4"}
+    assert [b.label for b in message.buttons] == ["回滚", "重启", "静默 1 小时", "事件"]
+    assert [b.value for b in message.buttons][0] == "/rollback ledger in prod"  # commands stay the grammar's
+
+
+def test_the_oom_message_has_the_same_order_in_english_with_a_dated_time():
+    message = incident_message(OOM, 1, 2, [], [], 1_800_000_060, "en", SHANGHAI)
+    assert message.title == "ledger (prod): OOMKilled, 1/2 instances unhealthy"
+    assert labels(message) == ["app", "project", "unhealthy instances", "total instances", "node IP",
+                               "container exit", "time", "pod", "container", "restarts"]
+    assert dict(message.fields)["container exit"] == "ExitCode 137, reason OOMKilled"
+    assert dict(message.fields)["time"] == "2026-12-04 19:41:07 CST"  # never a bare UTC 11:41:07
+    assert "why: the container used more memory than its limit" in message.lines  # Kubernetes' words as they came
+
+
+def test_a_resolved_incident_says_when_with_the_date():
+    resolved = {**OOM, "status": "resolved", "count": 3, "resolved_at": 1_800_000_000}  # 2027-01-15 08:00 UTC
+    assert incident_message(resolved, 0, 0, [], [], 1_800_000_000, "en", SHANGHAI).lines == (
+        "OOMKilled ×3, healthy since 2027-01-15 16:00:00 CST",)
+    zh = incident_message(resolved, 0, 0, [], [], 1_800_000_000, "zh-CN", SHANGHAI)
+    assert zh.title == "已恢复 ledger（prod）：OOMKilled" and "2027-01-15 16:00:00 CST" in zh.lines[0]
+
+
+@pytest.mark.parametrize("value, zone, shown", [
+    (0, "UTC", "1970-01-01 00:00:00 UTC"),
+    (OOM_AT, SHANGHAI, "2026-12-04 19:41:07 CST"),
+    ("2026-12-04T11:41:07.123456789Z", SHANGHAI, "2026-12-04 19:41:07 CST"),  # Alertmanager's nanoseconds
+    ("2026-12-31T23:30:00Z", SHANGHAI, "2027-01-01 07:30:00 CST"),  # the date changes too
+    (0, "Asia/Dubai", "1970-01-01 04:00:00 +04:00"),  # a zone without an abbreviation shows its offset
+    ("not a time", SHANGHAI, "not a time"),
+])
+def test_times_carry_the_date_and_the_zone(value, zone, shown):
+    assert moment(value, zone) == shown
+
+
+def group(status: str = "firing") -> AlertGroup:
+    alert = Alert(status=status, labels={"alertname": "HighErrorRate", "service": "ledger", "namespace": "payments",
+                                         "pod": "ledger-1"},
+                  annotations={"summary": "5xx above 5%"}, starts_at="2026-12-04T11:00:00.5Z",
+                  ends_at="0001-01-01T00:00:00Z", generator_url="http://prometheus.local/graph", fingerprint="a1b2")
+    return AlertGroup(group_key="{}:{alertname=\"HighErrorRate\"}", status=status, receiver="dockyard",
+                      group_labels={"alertname": "HighErrorRate"}, common_labels={"alertname": "HighErrorRate",
+                                                                                  "severity": "critical"},
+                      common_annotations={"summary": "5xx above 5%"}, external_url="http://alertmanager.local",
+                      truncated=0, alerts=(alert,))
+
+
+def test_alerts_read_in_the_channels_language_and_zone():
+    en = render(group(), "en", SHANGHAI)
+    assert en.title == "[FIRING:1] HighErrorRate"
+    assert en.lines[-1] == "🔥 namespace=payments pod=ledger-1 (since 2026-12-04 19:00:00 CST)"
+    zh = render(group(), "zh-CN", SHANGHAI)
+    assert zh.title == "[告警中:1] HighErrorRate"
+    assert zh.lines[0] == "5xx above 5%"  # Alertmanager's text stays as it came
+    assert zh.lines[-1] == "🔥 namespace=payments pod=ledger-1（开始于 2026-12-04 19:00:00 CST）"
+    assert [b.label for b in zh.buttons] == ["静默 1 小时", "图表", "Alertmanager"]
+    assert zh.buttons[0].value == "/silence HighErrorRate 1h"
+    assert render(group("resolved"), "zh-CN", SHANGHAI).title == "[已恢复] HighErrorRate"
+
+
+def test_rollouts_approvals_and_builds_in_chinese():
+    summary = {"updated": 1, "ready": 0, "desired": 2}
+    progress = rollout_messages.progress("ledger", "prod", "rolling update to v2", summary, locale="zh-CN")
+    assert progress.fields == (("进度", "1/2 已更新，0/2 就绪"),) and progress.footer == "本消息随发布进度更新"
+    done = rollout_messages.done("ledger", "prod", "rolling update to v2", {**summary, "ready": 2}, 41.6, locale="zh-CN")
+    assert done.title == "ledger（prod）：rolling update to v2 — 完成，用时 42 秒"
+    approval = {"id": "ab12cd", "requester": "alice", "service": "ledger", "env": "prod", "image": "reg/ledger:v2",
+                "strategy_text": "rolling", "expires": 1_800_003_600, "approver_roles": ["sre"], "tag": "v2"}
+    request = approval_messages.request(approval, "zh-CN", SHANGHAI)
+    assert request.title == "审批 ab12cd：ledger 发布到 prod"
+    assert dict(request.fields)["过期时间"] == "2027-01-15 17:00:00 CST"
+    assert [b.label for b in request.buttons] == ["批准", "拒绝"]
+    assert dict(approval_messages.request(approval).fields)["expires"] == "2027-01-15 09:00:00 UTC"  # dated, even in UTC
+    facts = build_messages.facts("alice", "0123456789ab", "refs/heads/main", "reg/ledger:v2", 83, False, "java",
+                                 "zh-CN")
+    built = build_messages.built("ledger", "v2", facts, "job-1", "test", "zh-CN")
+    assert built.title == "ledger 构建完成 v2"
+    assert dict(built.fields) == {"提交人": "alice", "提交": "01234567", "分支": "main", "镜像": "reg/ledger:v2",
+                                  "耗时": "83 秒", "Dockerfile": "java 模板"}
+
+
+def rules_with(tmp_path: Path, routing_yaml: str) -> Path:
+    for name in ("catalog.yaml", "policy.yaml"):
+        shutil.copy(ROOT / "rules" / name, tmp_path / name)
+    (tmp_path / "routing.yaml").write_text(routing_yaml)
+    return tmp_path
+
+
+ROUTING = """\
+channels:
+  console:  {sink: console}
+  storefront: {sink: slack, channel: C0STORE}
+  payments: {sink: console, locale: zh-CN, timezone: Asia/Shanghai}
+  oncall:   {sink: console}
+routes:
+  - match: {team: payments}
+    to: [payments]
+default: [console]
+"""
+
+
+@pytest.mark.parametrize("setting, reason", [
+    ("locale: fr", "'fr' is not a locale Dockyard speaks; use one of: en, zh-CN"),
+    ("timezone: China/Beijing", "'China/Beijing' is not an IANA time zone like UTC or Asia/Shanghai"),
+])
+def test_a_channel_with_an_unknown_locale_or_zone_stops_start_up_with_its_line(tmp_path, setting, reason):
+    with pytest.raises(RulesError) as err:
+        load_rules(rules_with(tmp_path, ROUTING.replace("locale: zh-CN, timezone: Asia/Shanghai", setting)))
+    assert "routing.yaml:4" in str(err.value) and reason in str(err.value)
+
+
+def test_defaults_come_from_the_settings_and_unknown_ones_are_refused():
+    settings = from_env({"DOCKYARD_LOCALE": "zh-CN", "DOCKYARD_TIMEZONE": SHANGHAI})
+    assert (settings.locale, settings.timezone, settings.message_prefix) == ("zh-CN", SHANGHAI, "[Dockyard]")
+    assert from_env({"DOCKYARD_MESSAGE_PREFIX": "【鲸云】"}).message_prefix == "【鲸云】"
+    with pytest.raises(ConfigError, match="DOCKYARD_LOCALE='de' must be one of: en, zh-CN"):
+        from_env({"DOCKYARD_LOCALE": "de"})
+
+
+def test_a_reply_reads_like_the_channel_it_was_asked_in(tmp_path):
+    rules = load_rules(rules_with(tmp_path, ROUTING.replace("{sink: slack, channel: C0STORE}",
+                                                            "{sink: slack, channel: C0STORE, locale: zh-CN}")))
+    default = routing.Style(locale="en", zone="UTC", prefix="[Dockyard]")
+    asked_here = {"sink": "slack", "channel": "C0STORE", "user": "U01ALICE"}
+    assert routing.style_for(rules, asked_here, default) == routing.Style("zh-CN", "UTC", "[Dockyard]")
+    elsewhere = {"sink": "slack", "channel": "C0OTHER", "user": "U01ALICE"}
+    assert routing.style_for(rules, elsewhere, default) == default
+
+
+def test_an_incident_reaches_a_routed_channel_in_its_locale_and_zone(rt, tmp_path):
+    live = runtime.install(Runtime(settings=rt.settings, rules=load_rules(rules_with(tmp_path, ROUTING))))
+    finding = {"service": "ledger", "env": "prod", "reason": "OOMKilled", "key": f"uid-1:ledger:oom:{time.time()}",
+               "pod": "ledger-7d9-x2k", "node_ip": "10.0.3.7", "container": "ledger", "exit_code": 137,
+               "restarts": 1, "severity": "critical", "at": OOM_AT}
+    assert incidents.record(finding) == "counted"
+    [text] = [json.loads(entry[b"payload"])["text"] for _, entry in live.redis.xrange(FEED)]
+    assert "应用不健康：ledger（prod）OOMKilled" in text
+    assert "时间" in text and "2026-12-04 19:41:07 CST" in text and "11:41:07" not in text
+
+
+KEYWORD_TOKEN = "tok-keyword"
+
+
+@pytest.fixture
+def keyword_robot():
+    api = DingTalkAPI({KEYWORD_TOKEN: ""}, keywords={KEYWORD_TOKEN: ("Dockyard",)}).start()
+    yield api
+    api.stop()
+
+
+def test_a_dingtalk_robot_secured_by_keyword_takes_dockyards_messages(rt, work, tmp_path, keyword_robot):
+    settings = Settings(**{**rt.settings.model_dump(), "dingtalk_robots": {"payments": SecretStr(
+        f"{keyword_robot.url}/robot/send?access_token={KEYWORD_TOKEN}")}})
+    yaml = ROUTING.replace("{sink: console, locale: zh-CN, timezone: Asia/Shanghai}",
+                           "{sink: dingtalk, robot: payments, locale: zh-CN, timezone: Asia/Shanghai}")
+    runtime.install(Runtime(settings=settings, rules=load_rules(rules_with(tmp_path, yaml))))
+    url = f"{keyword_robot.url}/robot/send?access_token={KEYWORD_TOKEN}"
+    # Without the keyword the robot refuses, as DingTalk does ...
+    refused = requests.post(url, json=markdown.payload(Message(title="ledger (prod): OOMKilled")), timeout=5).json()
+    assert refused == {"errcode": 310000, "errmsg": "keywords not in content"}
+    # ... and every message Dockyard sends starts with its prefix, so the OOM message gets through.
+    finding = {"service": "ledger", "env": "prod", "reason": "OOMKilled", "key": f"uid-2:ledger:oom:{time.time()}",
+               "node_ip": "10.0.3.7", "exit_code": 137, "severity": "critical", "at": OOM_AT}
+    assert incidents.record(finding) == "counted"
+    work()
+    [sent] = [c for c in keyword_robot.calls if c["kind"] == "robot"]
+    assert sent["payload"]["markdown"]["title"].startswith("[Dockyard] 应用不健康：ledger（prod）OOMKilled")
+    text = sent["payload"]["markdown"]["text"]
+    order = ["应用名", "所属项目", "不健康实例数", "总实例数", "节点 ip", "容器退出", "时间"]
+    assert [text.index(f"**{label}**") for label in order] == sorted(text.index(f"**{label}**") for label in order)
+    assert "2026-12-04 19:41:07 CST" in text
