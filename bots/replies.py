@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bots.commands import REGISTRY
+from bots.i18n import moment
 from bots.message import SEVERITY_ORDER, Message
 from rules.models import Service
 from rules.workload import ValueRef
@@ -123,8 +124,9 @@ def _env_lines(env: str, name: str, service: Service, namespace: str, summary: d
     return severity
 
 
-def history_message(name: str, env: str, revisions: list, clusters: dict[str, set[str]] | None = None) -> Message:
-    """/history: revision, image tag, who, when and why, newest last.
+def history_message(name: str, env: str, revisions: list, clusters: dict[str, set[str]] | None = None,
+                    zone: str = "UTC") -> Message:
+    """/history: revision, image tag, who, when (dated, in `zone`) and why, newest last.
 
     `clusters` (an environment split across clusters) maps an image to the clusters it went to."""
     if not revisions:
@@ -133,7 +135,8 @@ def history_message(name: str, env: str, revisions: list, clusters: dict[str, se
     def on(image: str) -> str:
         return f"  on {', '.join(sorted(clusters.get(image, ())))}" if clusters is not None else ""
 
-    lines = tuple(f"#{r.number}  {r.image.rsplit(':', 1)[-1]}  {r.who or '?'}  {r.when or '?'}  {r.cause}{on(r.image)}"
+    lines = tuple(f"#{r.number}  {r.image.rsplit(':', 1)[-1]}  {r.who or '?'}  {moment(r.when, zone) or '?'}  "
+                  f"{r.cause}{on(r.image)}"
                   + ("  ← current" if i == len(revisions) - 1 else "") for i, r in enumerate(revisions))
     return Message(title=f"{name} ({env}) history", lines=lines,
                    footer=f"/rollback {name} to <revision>" + (f" in {env}" if env != "test" else ""))
@@ -225,14 +228,14 @@ def fit_logs(per_pod: list[PodLog], budget: int) -> list[tuple[PodLog, tuple[str
     return [(log, *shown[i]) for i, log in enumerate(per_pod)]
 
 
-def _crash_text(crash: dict) -> str:
+def _crash_text(crash: dict, zone: str) -> str:
     parts = [crash["reason"] or "ended", f"exit {crash['exit_code']}" if crash["exit_code"] is not None else "",
-             f"at {crash['finished']}" if crash["finished"] else "", f"restarted {crash['restarts']}×"]
+             f"at {moment(crash['finished'], zone)}" if crash["finished"] else "", f"restarted {crash['restarts']}×"]
     return ", ".join(p for p in parts if p)
 
 
 def logs_message(name: str, env: str, tail: int, per_pod: list[PodLog], budget: int, previous: bool = False,
-                 never_restarted: tuple[str, ...] = ()) -> Message:
+                 never_restarted: tuple[str, ...] = (), zone: str = "UTC") -> Message:
     """/logs: the last `tail` lines of each pod (of its previous container with --previous), as many as fit.
 
     `budget` is what the answering sink carries in one message (bytes); what does not fit is left out
@@ -251,7 +254,7 @@ def logs_message(name: str, env: str, tail: int, per_pod: list[PodLog], budget: 
     for log, kept, cut in fit_logs(per_pod, budget):
         heading = f"── {log.pod}"
         if log.crash is not None:
-            heading += f" (previous container: {_crash_text(log.crash)})"
+            heading += f" (previous container: {_crash_text(log.crash, zone)})"
         if cut:
             cut_any = True
             heading += f" — newest {len(kept)} of {len(log.lines)} lines; {cut} older left out to fit one message"

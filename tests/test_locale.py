@@ -219,3 +219,17 @@ def test_a_dingtalk_robot_secured_by_keyword_takes_dockyards_messages(rt, work, 
     order = ["应用名", "所属项目", "不健康实例数", "总实例数", "节点 ip", "容器退出", "时间"]
     assert [text.index(f"**{label}**") for label in order] == sorted(text.index(f"**{label}**") for label in order)
     assert "2026-12-04 19:41:07 CST" in text
+
+
+def test_history_and_crash_times_are_dated_in_the_zone():
+    from bots import replies
+    from deploy.fetching import Revision
+
+    history = replies.history_message("ledger", "prod", [Revision(7, "reg/ledger:v2", "alice", OOM_AT, "deploy", 3)],
+                                      zone=SHANGHAI)
+    assert history.lines == ("#7  v2  alice  2026-12-04 19:41:07 CST  deploy  ← current",)
+    crash = {"reason": "OOMKilled", "exit_code": 137, "finished": OOM_AT, "restarts": 4}
+    logs = replies.logs_message("ledger", "prod", 5, [replies.PodLog("ledger-1", ("boom",), crash)], 4000,
+                                previous=True, zone=SHANGHAI)
+    assert logs.lines[0] == ("── ledger-1 (previous container: OOMKilled, exit 137, at 2026-12-04 19:41:07 CST, "
+                             "restarted 4×)")
