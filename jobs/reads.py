@@ -27,6 +27,12 @@ def _now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _zone(reply_to: dict | None) -> str:
+    """The time zone of the channel that asked (its `timezone:`), else DOCKYARD_TIMEZONE."""
+    rt = runtime.get()
+    return routing.style_of(rt.rules, rt.settings, reply_to or {}).zone
+
+
 def _kube() -> Kube | None:
     """The (first) cluster, for the reads not yet gathered across clusters (/logs, /events, /config)."""
     rt = runtime.get()
@@ -92,7 +98,7 @@ def history(cmd: c.History, who: str = "", reply_to: dict | None = None) -> Mess
     if len(where) == 1:
         if per[0].error is not None:
             raise per[0].error
-        return replies.history_message(cmd.service, cmd.env, per[0].value or [])
+        return replies.history_message(cmd.service, cmd.env, per[0].value or [], zone=_zone(reply_to))
     # The first cluster that answers numbers the revisions; each image says which clusters it went to.
     answered = [o for o in per if o.error is None]
     if not answered:
@@ -101,7 +107,7 @@ def history(cmd: c.History, who: str = "", reply_to: dict | None = None) -> Mess
     for outcome in answered:
         for revision in outcome.value or []:
             went.setdefault(revision.image, set()).add(outcome.cluster)
-    return replies.history_message(cmd.service, cmd.env, answered[0].value or [], went)
+    return replies.history_message(cmd.service, cmd.env, answered[0].value or [], went, _zone(reply_to))
 
 
 def logs(cmd: c.Logs, who: str = "", reply_to: dict | None = None) -> Message:
@@ -129,7 +135,7 @@ def logs(cmd: c.Logs, who: str = "", reply_to: dict | None = None) -> Message:
     # Every line asked for is shown unless the sink answering cannot carry them all in one message.
     budget = registry.text_budget((reply_to or {}).get("sink"))
     return replies.logs_message(cmd.service, cmd.env, cmd.tail, per_pod, budget, previous=cmd.previous,
-                                never_restarted=tuple(never_restarted))
+                                never_restarted=tuple(never_restarted), zone=_zone(reply_to))
 
 
 def config(cmd: c.Config, who: str = "", reply_to: dict | None = None) -> Message:
