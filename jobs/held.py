@@ -22,7 +22,7 @@ def flush(now: datetime | None = None) -> dict[str, int]:
     now = now or datetime.now(timezone.utc)
     sent = {}
     for name, channel in rt.rules.routing.channels.items():
-        if routing.quiet_now(channel.quiet_hours, now):
+        if routing.quiet_now(channel.quiet_hours, now, channel.timezone):
             continue
         waiting = holds.held(rt.redis, name)
         if not waiting:

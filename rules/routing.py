@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 from core.config import Settings
 from rules.models import Rules
@@ -97,11 +98,14 @@ def service_labels(rules: Rules, service: str, **extra: str) -> dict[str, str]:
     return {"service": service, "team": svc.team, **extra}
 
 
-def quiet_now(quiet: QuietHours | None, now: datetime) -> bool:
-    """Is `now` (UTC) inside the quiet hours? Windows may wrap midnight (22:00–07:00)."""
+def quiet_now(quiet: QuietHours | None, now: datetime, zone: str | None = None) -> bool:
+    """Is `now` inside the quiet hours, read in `zone` (the channel's `timezone:`, else UTC)?
+
+    Windows may wrap midnight (22:00–07:00).
+    """
     if quiet is None:
         return False
-    clock = now.astimezone(timezone.utc).strftime("%H:%M")
+    clock = now.astimezone(ZoneInfo(zone) if zone else timezone.utc).strftime("%H:%M")
     if quiet.start <= quiet.end:
         return quiet.start <= clock < quiet.end
     return clock >= quiet.start or clock < quiet.end
@@ -121,7 +125,8 @@ def split_quiet_named(rules: Rules, labels: dict[str, str],
     for name in channels_for(rules, labels):
         channel = rules.routing.channels[name]
         quiet = channel.quiet_hours
-        if quiet_now(quiet, now) and labels.get("severity") not in (quiet.let_through if quiet else []):
+        let_through = quiet.let_through if quiet else []
+        if quiet_now(quiet, now, channel.timezone) and labels.get("severity") not in let_through:
             hold.append(name)
         else:
             deliver.append((name, target(channel)))

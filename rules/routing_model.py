@@ -12,7 +12,8 @@ from rules.strict import Located, Strict
 
 
 class QuietHours(Strict):
-    """Hours (UTC, may wrap midnight) when only some severities reach a channel; the rest wait."""
+    """Hours (in the channel's `timezone:`, else UTC; may wrap midnight) when only some severities reach
+    a channel; the rest wait."""
 
     start: str
     end: str

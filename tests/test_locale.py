@@ -112,7 +112,8 @@ def test_rollouts_approvals_and_builds_in_chinese():
     summary = {"updated": 1, "ready": 0, "desired": 2}
     progress = rollout_messages.progress("ledger", "prod", "rolling update to v2", summary, locale="zh-CN")
     assert progress.fields == (("进度", "1/2 已更新，0/2 就绪"),) and progress.footer == "本消息随发布进度更新"
-    done = rollout_messages.done("ledger", "prod", "rolling update to v2", {**summary, "ready": 2}, 41.6, locale="zh-CN")
+    done = rollout_messages.done("ledger", "prod", "rolling update to v2", {**summary, "ready": 2}, 41.6,
+                                 locale="zh-CN")
     assert done.title == "ledger（prod）：rolling update to v2 — 完成，用时 42 秒"
     approval = {"id": "ab12cd", "requester": "alice", "service": "ledger", "env": "prod", "image": "reg/ledger:v2",
                 "strategy_text": "rolling", "expires": 1_800_003_600, "approver_roles": ["sre"], "tag": "v2"}
@@ -120,7 +121,8 @@ def test_rollouts_approvals_and_builds_in_chinese():
     assert request.title == "审批 ab12cd：ledger 发布到 prod"
     assert dict(request.fields)["过期时间"] == "2027-01-15 17:00:00 CST"
     assert [b.label for b in request.buttons] == ["批准", "拒绝"]
-    assert dict(approval_messages.request(approval).fields)["expires"] == "2027-01-15 09:00:00 UTC"  # dated, even in UTC
+    # dated, even in UTC
+    assert dict(approval_messages.request(approval).fields)["expires"] == "2027-01-15 09:00:00 UTC"
     facts = build_messages.facts("alice", "0123456789ab", "refs/heads/main", "reg/ledger:v2", 83, False, "java",
                                  "zh-CN")
     built = build_messages.built("ledger", "v2", facts, "job-1", "test", "zh-CN")
@@ -233,3 +235,16 @@ def test_history_and_crash_times_are_dated_in_the_zone():
                                 previous=True, zone=SHANGHAI)
     assert logs.lines[0] == ("── ledger-1 (previous container: OOMKilled, exit 137, at 2026-12-04 19:41:07 CST, "
                              "restarted 4×)")
+
+
+def test_quiet_hours_are_read_in_the_channels_zone(tmp_path):
+    from datetime import datetime, timezone
+
+    yaml = ROUTING.replace("timezone: Asia/Shanghai}",
+                           "timezone: Asia/Shanghai, quiet_hours: {start: '22:00', end: '07:00'}}")
+    rules = load_rules(rules_with(tmp_path, yaml))
+    labels = {"team": "payments", "severity": "warning"}
+    at_23_shanghai = datetime(2026, 12, 4, 15, 0, tzinfo=timezone.utc)  # 15:00 UTC is 23:00 in Shanghai
+    assert routing.split_quiet(rules, labels, at_23_shanghai) == ([], ["payments"])
+    at_noon_shanghai = datetime(2026, 12, 4, 4, 0, tzinfo=timezone.utc)  # 04:00 UTC would be quiet in UTC
+    assert routing.split_quiet(rules, labels, at_noon_shanghai) == ([{"sink": "console"}], [])
