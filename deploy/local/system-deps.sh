@@ -8,6 +8,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
 command -v prometheus >/dev/null || need+=(prometheus)  # canary analysis queries it (tests run one)
 command -v ps >/dev/null || need+=(procps)  # make run finds the processes it must stop
+command -v wrk >/dev/null || need+=(wrk)  # make bench drives the webhook endpoints with it
 if [ ${#need[@]} -gt 0 ]; then
   echo "[system-deps] installing ${need[*]}" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
