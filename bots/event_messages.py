@@ -3,6 +3,8 @@ them (level, message, reason, reporter, source host, last seen) with the count. 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from bots.i18n import DEFAULT_LOCALE, moment, say
 from bots.message import Message
 from core import durations
@@ -34,9 +36,19 @@ def matches(event: dict, grep: str) -> bool:
     return grep.casefold() in text.casefold()
 
 
+def _when(event: dict) -> datetime:
+    """When it was last seen, for ordering (the order kept is the order the watcher listed them in)."""
+    try:
+        at = datetime.fromisoformat(str(event.get("at") or "").replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+
+
 def select(events: list[dict], level: str = "all", grep: str = "") -> list[dict]:
-    """The events /events shows: each once, of the level asked for (warning, normal, all), matching `grep`."""
-    return [e for e in latest(events) if level in ("all", level_of(e)) and matches(e, grep)]
+    """The events /events shows: each once, of the level asked for (warning, normal, all), matching `grep`,
+    by the time they were last seen."""
+    return sorted((e for e in latest(events) if level in ("all", level_of(e)) and matches(e, grep)), key=_when)
 
 
 def event_line(event: dict, locale: str = DEFAULT_LOCALE, zone: str = "UTC") -> str:

@@ -144,14 +144,14 @@ def test_each_event_is_one_line_with_level_reason_count_reporter_host_and_dated_
 
 
 def test_a_repeat_replaces_its_earlier_count_and_the_newest_is_last():
-    assert [(e["reason"], e["count"]) for e in select(KEPT)] == [("Pulled", 1), ("Unhealthy", 4), ("Started", 1)]
+    assert [(e["reason"], e["count"]) for e in select(KEPT)] == [("Pulled", 1), ("Started", 1), ("Unhealthy", 4)]
 
 
 def test_level_and_keyword_filter_what_is_shown():
     assert [e["reason"] for e in select(KEPT, "warning")] == ["Unhealthy"]
     assert [e["reason"] for e in select(KEPT, "normal")] == ["Pulled", "Started"]
     assert [e["reason"] for e in select(KEPT, "all", "PROBE")] == ["Unhealthy"]
-    assert [e["reason"] for e in select(KEPT, "all", "node-a1")] == ["Pulled", "Unhealthy", "Started"]  # the host
+    assert [e["reason"] for e in select(KEPT, "all", "node-a1")] == ["Pulled", "Started", "Unhealthy"]  # the host
     old = [{"reason": "BackOff", "message": "Back-off restarting", "object": "web-1", "at": "2026-12-04T15:00:00Z"}]
     assert select(old, "warning") == old  # kept before levels were: a warning (nothing else was kept)
 
