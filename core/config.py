@@ -55,6 +55,12 @@ class Settings(BaseModel):
     dingtalk_app_key: str | None = None  # the enterprise app: work notifications carry personal links
     dingtalk_agent_id: str | None = None
     dingtalk_api_url: str = "https://oapi.dingtalk.com"
+    # Interactive cards the app's robot posts to a group (`conversation:` channels), updated in place:
+    # the card template (its `title` and `markdown` variables), the robot's code (default: the app key),
+    # and DingTalk's v1.0 API, where cards and their access token live.
+    dingtalk_card_template_id: str | None = None
+    dingtalk_robot_code: str | None = None
+    dingtalk_open_api_url: str = "https://api.dingtalk.com"
     dingtalk_robot_secret: SecretStr | None = None
     dingtalk_robots: dict[str, SecretStr] = {}  # robot name -> webhook URL (it carries the access token)
     dingtalk_robot_secrets: dict[str, SecretStr] = {}  # robot name -> sign secret, when robots differ
@@ -222,10 +228,11 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     if get("DOCKYARD_JOB_BACKOFF"):
         parts = get("DOCKYARD_JOB_BACKOFF").split(",")
         values["job_backoff"] = tuple(_int("DOCKYARD_JOB_BACKOFF", p.strip(), 0, 3600) for p in parts)
-    for name in ("DINGTALK_APP_KEY", "DINGTALK_AGENT_ID"):
+    for name in ("DINGTALK_APP_KEY", "DINGTALK_AGENT_ID", "DINGTALK_CARD_TEMPLATE_ID", "DINGTALK_ROBOT_CODE"):
         if get(name):
             values[name.lower()] = get(name)
-    for name in ("SLACK_API_URL", "GITLAB_URL", "ALERTMANAGER_URL", "PROMETHEUS_URL", "DINGTALK_API_URL"):
+    for name in ("SLACK_API_URL", "GITLAB_URL", "ALERTMANAGER_URL", "PROMETHEUS_URL", "DINGTALK_API_URL",
+                 "DINGTALK_OPEN_API_URL"):
         if get(name):
             values[name.lower()] = _url(name, get(name), ("http", "https"))
     if get("DINGTALK_ROBOT_WEBHOOK"):

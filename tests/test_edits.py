@@ -14,12 +14,15 @@ import time
 import pytest
 from pydantic import SecretStr
 
+from bots.dingtalk import sign
 from bots.message import Message
 from bots.sinks import edits, outbox
+from bots.sinks.registry import check_address
 from core import runtime
 from core.config import Settings
 from core.runtime import Runtime
 from jobs import notify
+from tests.fakes.dingtalk_api import DingTalkAPI
 from tests.fakes.feishu_api import FeishuAPI
 from tests.fakes.wecom_api import WeComAPI
 
@@ -180,3 +183,104 @@ def test_wecom_robot_gets_no_intermediate_updates(wecom, work):
     rollout({"sink": "wecom", "robot": "ops"}, work)
     texts = api.robot_texts()
     assert len(texts) == 2 and "rolling update 0/4" in texts[0] and "web deployed to test" in texts[1]
+
+
+# -- DingTalk -----------------------------------------------------------------------------------------
+
+DT_APP = ("dingappkey", "dingappsecret", "123456")
+DT_TEMPLATE, DT_GROUP, DT_ROBOT_TOKEN = "b7078d27-e321.schema", "cidXr1TNsFzHKy0Ejm2mMbLg==", "tok-ops"
+
+
+@pytest.fixture
+def dingtalk(rt, work):
+    api = DingTalkAPI({DT_ROBOT_TOKEN: "SECrobot"}, app=DT_APP, cards=(DT_TEMPLATE, DT_APP[0], {DT_GROUP})).start()
+    settings = Settings(**{**rt.settings.model_dump(), "dingtalk_app_key": DT_APP[0],
+                           "dingtalk_app_secret": SecretStr(DT_APP[1]), "dingtalk_card_template_id": DT_TEMPLATE,
+                           "dingtalk_open_api_url": api.url, "dingtalk_api_url": api.url,
+                           "dingtalk_robot_secret": SecretStr("SECrobot"), "dingtalk_reply_origins": (api.url,),
+                           "dingtalk_robots": {"ops": SecretStr(f"{api.url}/robot/send?access_token={DT_ROBOT_TOKEN}")}})
+    live = runtime.install(Runtime(settings=settings, rules=rt.rules))
+    yield api, live
+    api.stop()
+
+
+def test_dingtalk_progress_is_one_card_updated_in_place(dingtalk, work):
+    api, rt = dingtalk
+    rollout({"sink": "dingtalk", "conversation": DT_GROUP}, work)
+    [card] = api.group_view(DT_GROUP)
+    assert "web deployed to test" in card["params"]["title"] and "4 of 4 pods ready" in card["params"]["markdown"]
+    assert len(card["updates"]) == 4 and "rolling update 2/4" in card["updates"][1]["title"]
+    assert not [c for c in api.calls if c["kind"] == "robot"]
+
+
+def test_dingtalk_update_queued_before_its_card_was_sent_is_the_card(dingtalk, work):
+    api, rt = dingtalk
+    rollout({"sink": "dingtalk", "conversation": DT_GROUP}, work, between=False)
+    [card] = api.group_view(DT_GROUP)
+    assert "web deployed to test" in card["params"]["title"] and card["updates"] == []
+
+
+def test_dingtalk_robot_gets_no_intermediate_updates(dingtalk, work):
+    api, rt = dingtalk
+    rollout({"sink": "dingtalk", "robot": "ops"}, work)
+    texts = api.robot_texts()
+    assert len(texts) == 2 and "rolling update 0/4" in texts[0] and "web deployed to test" in texts[1]
+    assert api.cards == {}
+
+
+def test_dingtalk_refused_update_arrives_as_a_new_card(dingtalk, work):
+    api, rt = dingtalk
+    target = {"sink": "dingtalk", "conversation": DT_GROUP}
+    ref = notify.show(target, progress(0))
+    work()
+    api.cards[next(iter(api.cards))]["expired"] = True
+    notify.show(target, FINAL, ref)
+    work()
+    cards = api.group_view(DT_GROUP)
+    assert len(cards) == 2 and "web deployed to test" in cards[1]["params"]["title"]
+    notify.show(target, Message(title="web: rolled back", severity="warning"), ref)  # the new card is the ref's
+    work()
+    cards = api.group_view(DT_GROUP)
+    assert len(cards) == 2 and "rolled back" in cards[1]["params"]["title"]
+
+
+def test_dingtalk_burst_of_500_within_the_minute_loses_nothing(dingtalk, work):
+    api, rt = dingtalk
+    target = {"sink": "dingtalk", "conversation": DT_GROUP}
+    ref = notify.show(target, progress(0))
+    work()
+    for i in range(500):
+        notify.deliver(target, Message(title=f"OOMKilled web-{i:03d}", severity="critical", fields=(("pod", f"p{i}"),)))
+    notify.show(target, FINAL, ref)
+    work()
+    assert not [c for c in api.calls if c["kind"] == "too_fast"]
+    sends = [c for c in api.calls if c["kind"] in ("card", "card_update")]
+    assert len(sends) <= 20  # DingTalk's 20 a minute per group, posts and updates alike
+    seen = "\n".join(c["params"]["markdown"] for c in api.group_view(DT_GROUP))
+    assert all(f"OOMKilled web-{i:03d}" in seen for i in range(500))
+    assert "web deployed to test" in api.group_view(DT_GROUP)[0]["params"]["title"]  # the first card, updated
+    assert rt.redis.llen(outbox.outbox_key("dingtalk", f"conversation:{DT_GROUP}")) == 0
+
+
+def test_a_command_from_a_group_is_answered_with_a_card_there(dingtalk, work):
+    api, rt = dingtalk
+    ts = str(int(time.time() * 1000))
+    body = {"msgtype": "text", "text": {"content": "@Dockyard /status web"}, "senderStaffId": "alice01",
+            "conversationId": DT_GROUP, "conversationType": "2", "sessionWebhook": f"{api.url}/session/abc"}
+    from handlers.app import create_app
+    client = create_app(rt=rt).test_client()
+    answer = client.post("/dingtalk/callback", json=body, headers={"timestamp": ts, "sign": sign.sign(ts, DT_APP[1])})
+    assert answer.status_code == 200
+    work()
+    work()  # the job's answer, then the group's outbox
+    [card] = api.group_view(DT_GROUP)
+    assert "web status" in card["params"]["title"]
+    assert not [c for c in api.calls if c["kind"] == "session"]
+
+
+def test_a_dingtalk_channel_names_a_robot_or_a_group():
+    assert check_address("dingtalk", {"conversation": DT_GROUP}) == {"conversation": DT_GROUP}
+    assert check_address("dingtalk", {"robot": "ops"}) == {"robot": "ops"}
+    for wrong in ({}, {"robot": "ops", "conversation": DT_GROUP}, {"conversation": "not-a-cid"}):
+        with pytest.raises(ValueError, match="conversation"):
+            check_address("dingtalk", wrong)

@@ -4,6 +4,9 @@ DingTalk's sign covers only the timestamp and the app secret, not the body,
 so a captured header pair could carry any sender and command: each pair, and
 each msgId, is accepted once within the sign's window, and replies go only to
 DingTalk's own hosts (DINGTALK_REPLY_ORIGINS).
+
+A command from a group, where the app's cards are set up, is answered with a card in that group
+(its openConversationId in reply_to), so a rollout's progress there is one card updated in place.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import re
 
 from flask import Blueprint, current_app, jsonify, request
 
-from bots.dingtalk import markdown, sign
+from bots.dingtalk import cards, markdown, sign
+from bots.dingtalk.address import CONVERSATION_ID
 from bots.dingtalk.sink import reply_refused
 from bots.pipeline import ChatRequest, submit
 from core.once import first_time
@@ -26,6 +30,19 @@ MENTION = re.compile(r"^\s*(@\S+\s*)+")
 def command_text(content: str) -> str:
     """The command in a group message: the text with the leading @mentions removed."""
     return MENTION.sub("", content or "").strip()
+
+
+GROUP_CHAT = "2"  # the callback's conversationType for a group ("1" is a one-to-one chat)
+
+
+def reply_to(body: dict, with_cards: bool) -> dict:
+    """Where the job answers: the sessionWebhook, or, from a group where cards are set up, a card there."""
+    target = {"sink": "dingtalk", "session_webhook": body["sessionWebhook"], "staff": body["senderStaffId"]}
+    conversation = body.get("conversationId")
+    if with_cards and str(body.get("conversationType")) == GROUP_CHAT and isinstance(conversation, str) \
+            and CONVERSATION_ID.fullmatch(conversation):
+        target["conversation"] = conversation
+    return target
 
 
 @bp.post("/dingtalk/callback")
@@ -62,8 +79,7 @@ def callback():
                                                               sign.REPLAY_WINDOW_S):
         return jsonify(error=f"replayed: message {msg_id[:64]} was already received"), 409
     outcome = submit(rt, ChatRequest("dingtalk", body["senderStaffId"], command_text(content),
-                                     {"sink": "dingtalk", "session_webhook": body["sessionWebhook"],
-                                      "staff": body["senderStaffId"]}))
+                                     reply_to(body, cards.configured(rt.settings))))
     if outcome.accepted:
         return jsonify(msgtype="empty")  # the job answers through the sessionWebhook
     return jsonify(markdown.payload(outcome.message))  # refusals answer in the callback's own response

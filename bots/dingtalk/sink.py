@@ -1,4 +1,5 @@
-"""The DingTalk sink: replies through a callback's sessionWebhook, notifications through a signed robot."""
+"""The DingTalk sink: replies through a callback's sessionWebhook, notifications through a signed robot,
+and the app robot's interactive cards in a group (`conversation`), updated in place (bots/dingtalk/cards.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from urllib.parse import urlsplit
 from redis import Redis
 
 from bots import grammar, links
-from bots.dingtalk import markdown, outbox, sign, workapp
+from bots.dingtalk import cards, delivery, markdown, outbox, sign, workapp
 from bots.message import Message
 from bots.pipeline import policy_scope
+from bots.sinks import edits
+from bots.sinks import outbox as shared
 from bots.sinks.base import SinkError
 from bots.sinks.http import call_json
 from core import runtime
@@ -55,7 +58,8 @@ def post_json(url: str, payload: dict) -> dict:
 
 
 class DingTalkSink:
-    """Command replies go straight to the sessionWebhook; robot notifications queue in the outbox."""
+    """Cards in a group (`conversation`) and robot notifications queue in the outbox; other command
+    replies go straight to the sessionWebhook. Only cards can be edited."""
 
     name = "dingtalk"
     # 20,000 bytes a message in all: the rest is room for the title, fields, buttons and markdown escapes.
@@ -75,7 +79,24 @@ class DingTalkSink:
         secret = self.settings.dingtalk_robot_secrets.get(robot) or self.settings.dingtalk_robot_secret
         return sign.signed_url(webhook, secret.get_secret_value()) if secret else webhook
 
+    def _cards(self, target: dict) -> str | None:
+        """The card box for a `conversation` target; SinkError when the app's cards are not set up."""
+        if not target.get("conversation"):
+            return None
+        if not cards.configured(self.settings):
+            raise SinkError("DingTalk cards are not configured here: set DINGTALK_APP_KEY, DINGTALK_APP_SECRET "
+                            "and DINGTALK_CARD_TEMPLATE_ID, or route the channel to a `robot:`", retryable=False)
+        return delivery.box(target["conversation"])
+
     def post(self, target: dict, message: Message) -> str:
+        box = self._cards(target)
+        if box:  # a card the app's robot posts to the group; its ref names it for update()
+            ref = edits.new_ref(shared.QUEUED, box)
+            shared.push(self.redis, delivery.CARD, box, message, ref)
+            shared.schedule_flush(self.redis, self.settings, self.name, box)
+            if message.buttons and workapp.configured(self.settings):
+                self.send_personal_links(message, {"sink": "dingtalk", "conversation": target["conversation"]})
+            return ref
         if target.get("session_webhook"):
             problem = reply_refused(target["session_webhook"], self.settings.dingtalk_reply_origins)
             if problem:
@@ -100,10 +121,16 @@ class DingTalkSink:
                     userid=userid, title=message.title, markdown=body, links=user_links)
 
     def edits(self, target: dict) -> bool:
-        return False  # group robots and sessionWebhooks can only send
+        """The app's cards in a group are updated in place; group robots and sessionWebhooks only send."""
+        return bool(target.get("conversation")) and cards.configured(self.settings)
 
     def update(self, target: dict, ref: str, message: Message) -> str:
-        return self.post(target, message)  # robots cannot edit: a changed headline is a new message
+        box = self._cards(target)
+        if not (box and ref.startswith(f"{shared.QUEUED}{box}:")):
+            return self.post(target, message)  # robots cannot edit: a changed headline is a new message
+        edits.queue_edit(self.redis, self.name, box, ref, message)
+        shared.schedule_flush(self.redis, self.settings, self.name, box)
+        return ref
 
 
 Sink = DingTalkSink
@@ -143,7 +170,7 @@ def personal_links(message: Message, target: dict) -> dict[str, tuple[str, list[
             if not user.dingtalk or not policy.check(rt.rules, who, command.action, service, env).allowed:
                 continue
             token = links.make(secret, button.value, "dingtalk", user.dingtalk, ttl=LINK_TTL,
-                               reply_to={k: v for k, v in target.items() if k in ("sink", "robot")})
+                               reply_to={k: v for k, v in target.items() if k in ("sink", "robot", "conversation")})
             out.setdefault(name, (user.dingtalk, []))[1].append(
                 (button.label, f"{rt.settings.public_url}/actions/{token}"))
     return out
