@@ -69,7 +69,10 @@ def routing_labels(catalog: Catalog, labels: dict[str, str]) -> dict[str, str]:
     """
     found = owner(catalog, labels)
     if found is None:
-        return dict(labels)
+        # A namespace-wide alert (a quota, a PVC) names no workload: it is the team's whose services
+        # are the only ones there.
+        teams = {catalog.services[s].team for s, _ in _in_namespace(catalog, labels.get("namespace", ""))}
+        return {"team": teams.pop(), **labels} if len(teams) == 1 else dict(labels)
     service, env = found
     derived = {"team": catalog.services[service].team, "service": service, **({"env": env} if env else {})}
     return {**derived, **labels}

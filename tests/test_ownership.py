@@ -35,7 +35,9 @@ def test_the_owner_is_found_from_the_service_or_the_workload(example_rules, labe
 ])
 def test_labels_naming_nothing_in_the_catalog_own_nothing(example_rules, labels):
     assert ownership.owner(example_rules.catalog, labels) is None
-    assert ownership.routing_labels(example_rules.catalog, labels) == labels
+    # in a namespace only one team's services run in, that team still hears it; nothing else is added
+    team = {"pay-prod": "payments", "pay-test": "payments", "shop-prod": "storefront"}.get(labels.get("namespace"))
+    assert ownership.routing_labels(example_rules.catalog, labels) == {**labels, **({"team": team} if team else {})}
 
 
 def test_an_alert_labelled_only_with_a_service_goes_to_its_teams_channel(example_rules):
@@ -53,3 +55,12 @@ def test_an_explicit_team_label_wins_and_shown_labels_are_untouched(example_rule
     assert enriched == {**labels, "env": "prod"}
     assert routing.channels_for(example_rules, enriched) == ["storefront"]
     assert labels == {"service": "ledger", "team": "storefront", "namespace": "pay-prod"}  # not changed in place
+
+
+def test_a_namespace_only_alert_goes_to_the_one_team_running_there(example_rules):
+    catalog = example_rules.catalog
+    quota = {"alertname": "KubeQuotaAlmostFull", "namespace": "pay-prod"}
+    assert ownership.owner(catalog, quota) is None  # no workload named
+    assert ownership.routing_labels(catalog, quota) == {**quota, "team": "payments"}
+    assert routing.channels_for(example_rules, ownership.routing_labels(catalog, quota)) == ["payments"]
+    assert ownership.routing_labels(catalog, {"namespace": "kube-system"}) == {"namespace": "kube-system"}
