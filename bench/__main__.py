@@ -1,80 +1,120 @@
-"""Measure the chat path: parsing, and submit() (parse → policy → audit → enqueue) on real Redis.
+"""`python -m bench [section ...]` measures the whole path, each figure beside a baseline from the same run.
 
-Each figure comes with a baseline run in the same process, so the ratio says
-what Dockyard adds on top of the unavoidable work:
-  - parse vs shlex.split of the same text (tokenising alone);
-  - submit vs one Redis PING round trip and vs a bare RQ enqueue.
+Sections (all by default, always run in this order):
+  ingest        /webhooks/gitlab and /webhooks/alertmanager under wrk vs the obvious handler and bare ceilings
+  chat          parse and submit() vs shlex.split, a Redis PING and a bare RQ enqueue
+  classify      watch events classified per second vs json.loads of the same objects
+  alert-group   a 1,000-alert group → its one message rendered and queued
+  chat-patched  a /scale in chat → the Deployment patched in the apiserver (local control plane)
+  oom           a pod's status patched to OOMKilled → the incident message in the console sink
+  dingtalk      a burst of 500 alert groups → all delivered to one robot allowing 20 messages a minute
+  memory        resident memory of each Procfile process at rest and after the other sections
+
+`--quick` makes every section small (a smoke run of a minute or two, not a measurement);
+`--compare A.json B.json` prints two runs side by side. Each run writes .run/bench/<UTC time>.json
+and .run/bench/latest.json.
 """
 
 from __future__ import annotations
 
-import shlex
-import statistics
-import tempfile
+import argparse
+import importlib
+import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from redis import Redis
-from rq import Queue
+from bench import report
+from bench.report import Figure
 
-from bots.grammar import parse
-from bots.pipeline import ChatRequest, submit
-from core import runtime
-from core.config import Settings
-from core.runtime import Runtime
-from rules import load_rules
-from deploy.local.services import RedisServer
-
-ROOT = Path(__file__).resolve().parent.parent
-TEXTS = ["/deploy web v2 canary 25% to prod", "/status web", "/silence HighErrorRate 2h deploy",
-         "/scale api 4 in prod", "/freeze prod until 18:00 release"]
+ORDER = ("ingest", "chat", "classify", "alert-group", "chat-patched", "oom", "dingtalk", "memory")
+NEEDS_CLUSTER = frozenset({"chat-patched", "oom", "memory"})
+NEEDS_STACK = frozenset(ORDER) - {"classify"}
 
 
-def measure(name: str, fn: Callable[[int], None], n: int) -> dict:
-    for i in range(min(200, n)):  # warm up
-        fn(i)
-    samples = []
-    started = time.perf_counter()
-    for i in range(n):
-        t0 = time.perf_counter_ns()
-        fn(i)
-        samples.append((time.perf_counter_ns() - t0) / 1000)
-    total = time.perf_counter() - started
-    q = statistics.quantiles(samples, n=100)
-    row = {"name": name, "n": n, "p50": q[49], "p95": q[94], "p99": q[98], "ops": n / total}
-    print(f"{name:<34} n={n:<6} p50={row['p50']:8.1f}µs p95={row['p95']:8.1f}µs "
-          f"p99={row['p99']:8.1f}µs  {row['ops']:10.0f} ops/s")
-    return row
+MODULES = {"alert-group": "alertgroup", "chat-patched": "chat_patched"}  # the rest: bench.<section>
 
 
-def ratio(a: dict, b: dict) -> None:
-    print(f"  → {a['name']} / {b['name']}: p50 ×{a['p50'] / b['p50']:.1f}, throughput ×{a['ops'] / b['ops']:.2f}")
+def sizes(quick: bool) -> dict[str, dict]:
+    """Each section's sizes (small ones under --quick)."""
+    return {
+        "ingest": {"seconds": 3 if quick else 10},
+        "chat": {"n": 300 if quick else 3000},
+        "classify": {"n": 3000 if quick else 30_000},
+        "alert-group": {"alerts": 1000, "repeats": 3 if quick else 20},
+        "chat-patched": {"runs": 5 if quick else 30},
+        "oom": {"runs": 5 if quick else 30},
+        "dingtalk": {"events": 60 if quick else 500},
+        "memory": {},
+    }
 
 
-def main() -> None:
-    base = measure("baseline: shlex.split", lambda i: shlex.split(TEXTS[i % len(TEXTS)]), 20000)
-    parsed = measure("parse", lambda i: parse(TEXTS[i % len(TEXTS)]), 20000)
-    ratio(parsed, base)
+def section(name: str) -> Callable[..., list[Figure]]:
+    """The section's run(stack, **sizes), imported only when chosen."""
+    return importlib.import_module(f"bench.{MODULES.get(name, name)}").run
 
-    with tempfile.TemporaryDirectory() as tmp:
-        server = RedisServer(Path(tmp) / "redis").start()
-        try:
-            redis = Redis.from_url(server.url)
-            rt = runtime.install(Runtime(settings=Settings(redis_url=server.url), rules=load_rules(ROOT / "rules")))
-            ping = measure("baseline: redis PING", lambda i: redis.ping(), 5000)
-            queue = Queue("bench", connection=redis)
-            bare = measure("baseline: bare RQ enqueue", lambda i: queue.enqueue("builtins.len", "x"), 3000)
-            accepted = measure("submit (accepted → enqueued)", lambda i: submit(
-                rt, ChatRequest("console", "alice", "/status web", {"sink": "console"})), 3000)
-            refused = measure("submit (refused by policy)", lambda i: submit(
-                rt, ChatRequest("console", "bob", "/deploy web to prod", {"sink": "console"})), 3000)
-            ratio(accepted, ping)
-            ratio(accepted, bare)
-            ratio(refused, ping)
-        finally:
-            server.stop()
+
+def run(chosen: list[str], quick: bool = False, keep: bool = False, out: Path = report.OUT) -> dict:
+    started = time.time()
+    figures: list[Figure] = []
+    notes: list[str] = []
+    stack = None
+    size = sizes(quick)
+    try:
+        if set(chosen) & NEEDS_STACK:
+            from bench.stack import Stack
+
+            stack = Stack(keep=keep)
+            if set(chosen) & NEEDS_CLUSTER:
+                print("starting the local control plane …", file=sys.stderr)
+                stack.up_cluster()
+                notes.append(f"local control plane up in {stack.cluster_seconds:.1f} s")
+        for name in chosen:
+            print(f"[bench] {name} …", file=sys.stderr)
+            section_started = time.monotonic()
+            try:
+                got = section(name)(stack, **size[name])
+            except Exception as exc:  # one broken section must not cost the others' figures
+                notes.append(f"{name} failed: {exc}")
+                print(f"[bench] {name} failed: {exc}", file=sys.stderr)
+                continue
+            figures += got
+            print(report.table(got), file=sys.stderr)
+            notes.append(f"{name} took {time.monotonic() - section_started:.0f} s")
+    finally:
+        if stack is not None:
+            stack.close()
+    doc = report.document(figures, chosen, notes, started)
+    path = report.write(doc, out)
+    print(report.table(figures))
+    for note in notes:
+        print(f"  · {note}")
+    m = doc["machine"]
+    print(f"{m['nproc']} cores, {m['cpu']}, {m['memory_gib']} GiB; commit {doc['commit'][:10]}"
+          f"{' (with uncommitted changes)' if doc['dirty'] else ''}; {doc['seconds']} s; written to {path}")
+    return doc
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    parser.add_argument("sections", nargs="*", metavar="section", help=f"one of: {', '.join(ORDER)}")
+    parser.add_argument("--quick", action="store_true", help="small sizes: check the bench runs, not the speed")
+    parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs of every process)")
+    parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="two runs side by side")
+    args = parser.parse_args(argv)
+    if args.compare:
+        a, b = (json.loads(Path(p).read_text()) for p in args.compare)
+        print(report.compare(a, b))
+        return 0
+    unknown = [s for s in args.sections if s not in ORDER]
+    if unknown:
+        parser.error(f"no section {', '.join(unknown)}; the sections are {', '.join(ORDER)}")
+    chosen = [s for s in ORDER if s in args.sections] if args.sections else list(ORDER)
+    doc = run(chosen, quick=args.quick, keep=args.keep)
+    return 1 if any(n for n in doc["notes"] if " failed: " in n) else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
