@@ -97,6 +97,24 @@ def _images(two_clusters) -> dict[str, str | None]:
     return out
 
 
+def _until_refused(local) -> None:
+    """The apiserver enforces a new admission policy once its informer has it: wait for a refused dry run."""
+    from kubernetes.client.exceptions import ApiException
+
+    from deploy.local.services import wait_until
+
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "probe-v2"},
+           "spec": {"containers": [{"name": "c", "image": f"{REPO}/split:v2"}]}}
+
+    def refused() -> bool:
+        try:
+            connect(local.admin_kubeconfig).core.create_namespaced_pod(NS, pod, dry_run="All")
+        except ApiException as exc:
+            return exc.status in (400, 403, 422) and "refuses split v2" in (exc.body or "")
+        return False
+    wait_until(refused, 20, "the admission policy in force", interval=0.2)
+
+
 def test_an_environment_split_3_and_2_converges_to_5_ready_pods_in_one_message(chat, two_clusters):
     final = to_prod(chat, "v1")[-1]
     assert final["text"].startswith("✔ split (prod): rolling update to v1 — done on 2 clusters"), final["text"]
@@ -112,6 +130,7 @@ def test_a_failure_in_one_cluster_rolls_both_back_and_names_the_cluster(chat, tw
     to_prod(chat, "v1")
     west_admin = two_clusters["west"]
     west_admin.kubectl("apply", "-f", "-", stdin=REFUSE_V2)
+    _until_refused(west_admin)
     try:
         final = to_prod(chat, "v2")[-1]
     finally:
