@@ -43,7 +43,7 @@ FIELDS = tuple(f.name for f in fields(Figure))
 def _num(value: float | None, unit: str = "") -> str:
     if value is None:
         return "–"
-    text = (f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}" if abs(value) >= 10
+    text = (f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.1f}" if abs(value) >= 10
             else f"{value:,.2f}" if abs(value) >= 1 else f"{value:.3f}")
     return f"{text} {unit}".strip()
 

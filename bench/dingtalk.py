@@ -1,0 +1,74 @@
+"""A burst of alert groups → one DingTalk robot that takes 20 messages a minute (the stand-in refuses the
+21st as DingTalk does): POSTed to the web process's /webhooks/alertmanager, run by the Procfile's
+`notifier`, sent through the real outbox (digests within the quota). Timed until every alert name has
+arrived; counts messages, refusals and alerts lost (none may be)."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+import requests
+
+from bench.report import Figure
+from bench.stack import ALERTMANAGER_TOKEN, Stack
+
+SECTION = "dingtalk burst"
+PER_MINUTE = 20
+NAME = re.compile(r"Burst\d{4}")
+
+
+def group(i: int) -> dict:
+    name = f"Burst{i:04d}"
+    labels = {"alertname": name, "service": "web", "team": "storefront", "severity": "warning",
+              "namespace": "shop-prod", "pod": f"web-7d9f8b6c5-{i:05x}"}
+    notes = {"summary": f"p99 latency of web-7d9f8b6c5-{i:05x} above 2s"}
+    return {"version": "4", "groupKey": f'{{}}:{{alertname="{name}"}}', "truncatedAlerts": 0, "status": "firing",
+            "receiver": "dockyard", "groupLabels": {"alertname": name}, "commonLabels": labels,
+            "commonAnnotations": notes, "externalURL": "http://alertmanager.example:9093",
+            "alerts": [{"status": "firing", "labels": labels, "annotations": notes, "startsAt": "2026-05-01T08:00:00Z",
+                        "endsAt": "0001-01-01T00:00:00Z", "fingerprint": f"{i:016x}",
+                        "generatorURL": f"http://prometheus.example/graph?g0.expr=latency&i={i}"}]}
+
+
+def run(stack: Stack, events: int = 500) -> list[Figure]:
+    api = stack.dingtalk
+    base = stack.web()
+    stack.start("notifier", "worker")
+    calls_before = len(api.calls)
+    session = requests.Session()
+    started, wall = time.monotonic(), time.time()
+    for i in range(events):
+        answer = session.post(f"{base}/webhooks/alertmanager", json=group(i), timeout=10,
+                              headers={"Authorization": f"Bearer {ALERTMANAGER_TOKEN}"})
+        if answer.status_code != 202:
+            raise RuntimeError(f"the web process answered {answer.status_code} to alert group {i}: {answer.text[:200]}")
+    posted = time.monotonic() - started
+    deadline = started + 60 * (events / PER_MINUTE + 2)  # even one message an event would be done by then
+    first = None
+    while time.monotonic() < deadline:
+        robot = [c for c in api.calls[calls_before:] if c["kind"] == "robot"]
+        if robot and first is None:
+            first = robot[0]["at"] - wall  # the stand-in stamps each message with its wall-clock arrival
+        seen = {n for text in api.robot_texts() for n in NAME.findall(text)}
+        if len(seen) >= events:
+            break
+        time.sleep(0.2)
+    took = time.monotonic() - started
+    calls = api.calls[calls_before:]
+    messages = sum(1 for c in calls if c["kind"] == "robot")
+    refused = sum(1 for c in calls if c["kind"] in ("too_fast", "refused"))
+    seen = {n for text in api.robot_texts() for n in NAME.findall(text)}
+    lost = events - len(seen)
+    # The earliest the last message could go at 20 a minute: the minute it falls in.
+    floor = (math.ceil(messages / PER_MINUTE) - 1) * 60 if messages else 0
+    return [
+        Figure(SECTION, f"{events} alert groups → all delivered", took, "s", n=events, baseline="POSTing the burst",
+               baseline_value=posted, goal="none lost, none refused", met=lost == 0 and refused == 0,
+               note=f"quota floor for {messages} messages: {floor} s"),
+        Figure(SECTION, "first message after", first if first is not None else took, "s", n=1),
+        Figure(SECTION, "messages sent", messages, "messages", n=events, note=f"{events / max(messages, 1):.0f} events a message"),
+        Figure(SECTION, "alerts lost", lost, "events", n=events, goal="0", met=lost == 0),
+        Figure(SECTION, "refused by the robot (too fast)", refused, "messages", n=messages, goal="0", met=refused == 0),
+    ]
