@@ -184,7 +184,7 @@ def parser() -> argparse.ArgumentParser:
     work.add_argument("--queues", default="", help="comma-separated (default: all)")
     work.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     work.add_argument("--no-fork", action="store_true",
-                      help="run jobs in this process, not a forked work horse each (outbox and notify only)")
+                      help="run jobs in this process, not a forked work horse each (the notify queue only)")
     work.set_defaults(func=cmd_worker)
     wat = sub.add_parser("watcher", help="watch pods, events and endpoints; report sick services")
     wat.add_argument("--quiet", type=float, default=300.0,

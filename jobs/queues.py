@@ -12,11 +12,9 @@ from rq import Callback, Queue, Retry
 from core import logs, metrics
 from core.config import Settings
 
-# `outbox` holds the quota-driven senders (a platform's outbox flush): listed first by the workers that take
-# it, so a backlog of thousands of notify jobs never delays the next message a platform would accept.
-QUEUES = ("outbox", "commands", "rollouts", "builds", "notify")
+QUEUES = ("commands", "rollouts", "builds", "notify")
 # Short jobs that only talk to Redis and chat APIs: a worker may run them without forking per job.
-NO_FORK_QUEUES = frozenset({"outbox", "notify"})
+NO_FORK_QUEUES = frozenset({"notify"})
 DEFAULT_TIMEOUT = 600
 
 

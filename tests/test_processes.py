@@ -103,21 +103,21 @@ def test_bad_configuration_stops_the_cli_with_the_variable_named(own_redis):
 
 
 def test_the_notifier_runs_short_jobs_in_its_own_process_and_takes_no_long_ones(own_redis):
-    """The Procfile's `notifier`: outbox flushes first, then notify jobs, without a fork per job."""
+    """The Procfile's `notifier`: notify jobs (alerts, incidents, outbox flushes) without a fork per job."""
     from redis import Redis
     from rq import Queue
     from rq.job import Job
 
     env = _env(own_redis.url)
-    refused = subprocess.run([str(ROOT / "dockyard"), "worker", "--queues", "outbox,rollouts", "--no-fork"],
+    refused = subprocess.run([str(ROOT / "dockyard"), "worker", "--queues", "notify,rollouts", "--no-fork"],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2
-    assert "safe only for the short jobs of notify, outbox; run rollouts in a forking worker" in refused.stderr
-    notifier = subprocess.Popen([str(ROOT / "dockyard"), "worker", "--queues", "outbox,notify", "--no-fork"],
+    assert "safe only for the short jobs of notify; run rollouts in a forking worker" in refused.stderr
+    notifier = subprocess.Popen([str(ROOT / "dockyard"), "worker", "--queues", "notify", "--no-fork"],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         redis = Redis.from_url(own_redis.url)
-        jobs = [Queue(name, connection=redis).enqueue("os.getpid") for name in ("notify", "outbox")]
+        jobs = [Queue("notify", connection=redis).enqueue("os.getpid") for _ in range(2)]
         wait_until(lambda: all(Job.fetch(j.id, connection=redis).is_finished for j in jobs), 30, "the two jobs")
         # each ran in the notifier itself (`./dockyard` execs python): no work horse was forked for it
         assert {Job.fetch(j.id, connection=redis).return_value() for j in jobs} == {notifier.pid}
