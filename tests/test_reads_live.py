@@ -131,7 +131,7 @@ def test_logs_previous_shows_the_crashed_containers_last_lines(world):
         [logs] = world.chat("alice", "/logs rdpv --previous --tail 3")
         assert logs["text"].startswith("ℹ rdpv (test) previous (crashed) container's logs, last 3 lines per pod")
         [(heading, lines)] = sections(logs["message"]).items()
-        assert re.fullmatch(rf"── {crashed} \(previous container: OOMKilled, exit 137, at \S+Z, restarted \d+×\)",
+        assert re.fullmatch(rf"── {crashed} \(previous container: OOMKilled, exit 137, at \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d UTC, restarted \d+×\)",
                             heading)
         assert lines == ["WARN  heap at 97% of the container limit",
                          "ERROR allocation failed while building the order report",

@@ -157,7 +157,7 @@ def test_rollout_progress_edits_one_slack_message(rt, slack_api, cluster, tmp_pa
     updates = [c for c in slack_api.calls if c["method"] == "chat.update"]
     assert posts[0]["text"].startswith("ℹ [Dockyard] slk (test): rolling update to v1-slow")  # the progress message
     assert updates and all(u["ts"] == posts[0]["ts"] for u in updates)  # edited in place
-    assert posts[-1]["text"].startswith("✔ slk (test): rolling update to v1-slow — done")
+    assert posts[-1]["text"].startswith("✔ [Dockyard] slk (test): rolling update to v1-slow — done")
     assert len(posts) == 2
 
 
