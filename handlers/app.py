@@ -6,6 +6,7 @@ import logging
 import time
 
 from flask import Flask, abort, g, jsonify, request
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 
 from bots.dingtalk import callback as dingtalk
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
         app.extensions["dockyard.slack"] = SlackRequestHandler(build(rt))
 
     _refuse_bad_input(app)
+    _unavailable_without_redis(app)
 
     @app.before_request
     def _start() -> None:
@@ -93,3 +95,22 @@ def _refuse_bad_input(app: Flask) -> None:
     def _not_text(_error: UnicodeError):  # type: ignore[no-untyped-def]
         return jsonify(error="the request has text Dockyard cannot decode: send headers in ASCII and "
                              "bodies in UTF-8"), 400
+
+
+REDIS_RETRY_AFTER = 5  # seconds: long enough for a Redis restart or a Sentinel failover to finish
+
+
+def _unavailable_without_redis(app: Flask) -> None:
+    """Redis away: nothing can be accepted durably, so say so (503, Retry-After) and let the sender retry.
+
+    GitLab, Alertmanager and Slack retry a 5xx; a 500 would read as Dockyard's bug and log a traceback.
+    """
+
+    @app.errorhandler(RedisError)
+    def _no_redis(error: RedisError):  # type: ignore[no-untyped-def]
+        log.warning("redis unavailable answering %s: %s", request.path, type(error).__name__)
+        response = jsonify(error=f"Dockyard's Redis is unreachable ({type(error).__name__}); nothing was accepted, "
+                                 f"retry in {REDIS_RETRY_AFTER}s")
+        response.headers["Retry-After"] = str(REDIS_RETRY_AFTER)
+        return response, 503
+

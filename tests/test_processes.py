@@ -35,7 +35,8 @@ def gunicorn(own_redis):
     port = free_port()
     proc = subprocess.Popen(
         [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "handlers.app:create_app()"],
-        cwd=ROOT, env=_env(own_redis.url), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT, env=_env(own_redis.url, GITLAB_WEBHOOK_TOKEN="hook-secret", ALERTMANAGER_WEBHOOK_TOKEN="am"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     # Waits on /readyz: a /healthz probe that timed out while gunicorn booted is still served (and counted)
     # later, which the /healthz count below would take for one of its own.
@@ -124,3 +125,22 @@ def test_the_notifier_runs_short_jobs_in_its_own_process_and_takes_no_long_ones(
     finally:
         notifier.send_signal(signal.SIGTERM)
         notifier.wait(20)
+
+
+ALERT = {"version": "4", "groupKey": "{}:{alertname=\"X\"}", "status": "firing", "receiver": "dockyard",
+         "groupLabels": {"alertname": "X"}, "commonLabels": {"alertname": "X"}, "commonAnnotations": {},
+         "externalURL": "http://am:9093", "alerts": [{"status": "firing", "labels": {"alertname": "X"},
+                                                      "annotations": {}, "startsAt": "2026-12-04T10:00:00Z"}]}
+
+
+def test_with_redis_gone_webhooks_get_503_with_retry_after_not_500(gunicorn, own_redis):
+    headers = {"X-Gitlab-Token": "hook-secret", "X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": "u-1"}
+    push = {"object_kind": "push", "ref": "refs/heads/main", "after": "a" * 40, "checkout_sha": "a" * 40,
+            "user_username": "alice", "project": {"path_with_namespace": "shop/web"}}
+    own_redis.stop()
+    for path, kwargs in (("/webhooks/gitlab", {"json": push, "headers": headers}),
+                         ("/webhooks/alertmanager", {"json": ALERT, "headers": {"Authorization": "Bearer am"}})):
+        response = requests.post(f"{gunicorn}{path}", timeout=10, **kwargs)
+        assert response.status_code == 503, (path, response.status_code, response.text)
+        assert response.headers["Retry-After"] == "5"
+        assert "Redis is unreachable" in response.json()["error"] and "nothing was accepted" in response.json()["error"]
