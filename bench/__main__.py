@@ -1,6 +1,6 @@
 """`python -m bench [section ...]` measures the whole path, each figure beside a baseline from the same run.
 
-Sections (all by default, always run in this order):
+Sections (all but scale by default, always run in this order):
   ingest        /webhooks/gitlab and /webhooks/alertmanager under wrk vs the obvious handler and bare ceilings
   chat          parse and submit() vs shlex.split, a Redis PING and a bare RQ enqueue
   classify      watch events classified per second vs json.loads of the same objects
@@ -8,6 +8,8 @@ Sections (all by default, always run in this order):
   chat-patched  a /scale in chat → the Deployment patched in the apiserver (local control plane)
   oom           a pod's status patched to OOMKilled → the incident message in the console sink
   dingtalk      a burst of 500 alert groups → all delivered to one robot allowing 20 messages a minute
+  scale         (not by default: minutes) 1,000 services and 10,000 pods: watcher start-up and memory,
+                web start-up, /status in chat
   memory        resident memory of each Procfile process at rest and after the other sections
 
 `--quick` makes every section small (a smoke run of a minute or two, not a measurement);
@@ -28,8 +30,9 @@ from pathlib import Path
 from bench import report
 from bench.report import Figure
 
-ORDER = ("ingest", "chat", "classify", "alert-group", "chat-patched", "oom", "dingtalk", "memory")
-NEEDS_CLUSTER = frozenset({"chat-patched", "oom", "memory"})
+ORDER = ("ingest", "chat", "classify", "alert-group", "chat-patched", "oom", "dingtalk", "scale", "memory")
+DEFAULT = tuple(s for s in ORDER if s != "scale")
+NEEDS_CLUSTER = frozenset({"chat-patched", "oom", "scale", "memory"})
 NEEDS_STACK = frozenset(ORDER) - {"classify"}
 
 
@@ -46,6 +49,7 @@ def sizes(quick: bool) -> dict[str, dict]:
         "chat-patched": {"runs": 5 if quick else 30},
         "oom": {"runs": 5 if quick else 30},
         "dingtalk": {"events": 60 if quick else 500},
+        "scale": {"services": 100, "pods": 1000, "status_runs": 5} if quick else {},
         "memory": {},
     }
 
@@ -76,7 +80,7 @@ def run(chosen: list[str], quick: bool = False, keep: bool = False, out: Path = 
             try:
                 got = section(name)(stack, **size[name])
             except Exception as exc:  # one broken section must not cost the others' figures
-                notes.append(f"{name} failed: {exc}")
+                notes.append(f"{name} failed: {exc}" + ("" if keep else " (rerun with --keep to keep the logs)"))
                 print(f"[bench] {name} failed: {exc}", file=sys.stderr)
                 continue
             figures += got
@@ -111,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [s for s in args.sections if s not in ORDER]
     if unknown:
         parser.error(f"no section {', '.join(unknown)}; the sections are {', '.join(ORDER)}")
-    chosen = [s for s in ORDER if s in args.sections] if args.sections else list(ORDER)
+    chosen = [s for s in ORDER if s in args.sections] if args.sections else list(DEFAULT)
     doc = run(chosen, quick=args.quick, keep=args.keep)
     return 1 if any(n for n in doc["notes"] if " failed: " in n) else 0
 

@@ -48,6 +48,7 @@ def run(stack: Stack, runs: int = 30) -> list[Figure]:
         while _replicas(admin, SCALED) != want:
             if time.perf_counter() > deadline:
                 raise RuntimeError(f"/scale {SCALED} {want} was not applied within 60 s; see {stack.logs}/worker.log")
+            stack.check_alive()
             time.sleep(0.005)
         if i:  # the first is a warm-up (the worker's imports and Kubernetes client)
             samples.append((time.perf_counter() - started) * 1000)

@@ -40,6 +40,7 @@ def _delivered(stack: Stack, service: str, after: bytes, timeout: float) -> str:
     """Wait for the console feed's first message about this service's OOM incident, after stream id `after`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        stack.check_alive()
         for _, entries in stack.redis.xread({FEED: after}, block=100) or []:
             for entry_id, fields in entries:
                 after = entry_id

@@ -4,6 +4,7 @@ local control plane. Everything lives in a temp directory and is stopped at the 
 
 from __future__ import annotations
 
+import shlex
 import shutil
 import subprocess
 import tempfile
@@ -25,10 +26,18 @@ DING_TOKEN, DING_SECRET = "bench-robot", "SECbenchrobot"
 NS, ENV = "shop-test", "test"
 SCALED = "bscale"  # the service `chat→patched` scales
 OOM_PODS = 31  # boom00 (a warm-up) .. boom30: one fresh incident each
-# The Procfile's processes, as `./dockyard` arguments (web is gunicorn, started apart)
-PROCFILE = {"worker": ["worker", "--queues", "commands,rollouts,builds"],
-            "notifier": ["worker", "--queues", "outbox,notify", "--no-fork"],
-            "watcher": ["watcher"], "scheduler": ["scheduler"]}
+def procfile() -> dict[str, list[str]]:
+    """The Procfile's `./dockyard` processes as their arguments (web, gunicorn, is started apart)."""
+    out = {}
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        words = shlex.split(command)
+        if words and words[0] == "./dockyard":
+            out[name.strip()] = words[1:]
+    return out
+
+
+PROCFILE = procfile()
 
 
 def oom_service(i: int) -> str:
@@ -108,11 +117,12 @@ class Stack:
         return self.web_url
 
     def start(self, *names: str) -> None:
-        """Start Procfile processes (worker, notifier, watcher, scheduler) not yet running."""
+        """Start Procfile processes (worker, notifier, watcher, scheduler) not yet running; a name the
+        Procfile no longer has is skipped (its queues are then another process's)."""
         for name in names:
             if name == "web":
                 self.web()
-            elif name not in self.procs:
+            elif name in PROCFILE and name not in self.procs:
                 self.procs[name] = procs.dockyard(PROCFILE[name], self.env(), self.logs / f"{name}.log")
                 self._rested(name)
 
@@ -121,6 +131,12 @@ class Stack:
         if self.procs[name].poll() is not None:
             raise RuntimeError(f"{name} exited with {self.procs[name].returncode}; see {self.logs / name}.log")
         self.rest_mib[name] = procs.rss_mib(self.procs[name].pid)
+
+    def check_alive(self) -> None:
+        """A process that exits mid-section fails the section naming its log, rather than a timeout later."""
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {proc.returncode}; see {self.logs / name}.log")
 
     def clear_queues(self) -> None:
         """Forget what a section left (tens of thousands of jobs from wrk), so the next starts empty.
