@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from bots import (approval_messages, build_messages, cluster_messages, event_messages, freeze_messages, replies,
-                  rollout_messages, schedule_messages, silence_messages)
+from bots import (approval_messages, build_messages, cluster_messages, digest_messages, event_messages,
+                  freeze_messages, replies, rollout_messages, schedule_messages, silence_messages)
 from bots.alert_messages import Alert, AlertGroup, render
 from bots.incident_messages import incident_message
 from bots.message import Message
@@ -144,6 +144,15 @@ EVENTS = [
         ("Warning", "Unhealthy", "Readiness probe failed: dial tcp 172.30.1.1:9090: connect: connection refused",
          4, "2026-01-19T15:42:31Z")))]
 
+# A busy hour: 60 distinct probe failures, more than /events shows and more than a WeCom app message holds.
+MANY_EVENTS = [{**EVENTS[-1], "uid": f"probe-{n}", "object": f"ledger-7d9f6c-p{n:02d}", "count": 1 + n % 5,
+                "at": f"2026-01-19T15:{n:02d}:07Z"} for n in range(60)]
+DAY = digest_messages.TeamDay(
+    team="payments", deploys=["ledger v2.4.1 to prod by alice", "reconcile v1.9.0 to test by bob"],
+    rollbacks=["ledger prod to revision 41 (automatic: no progress for 300s)"], approvals=["ab12cd approved by bob"],
+    incidents=[f"ledger (prod) OOMKilled ×{n}" for n in range(1, 11)], alerts=["LedgerErrorRate ×2"],
+    open=["ledger (prod) OOMKilled since 2026-01-19 23:29:46 CST"])
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -183,6 +192,8 @@ KINDS: tuple[Kind, ...] = (
         "ledger", "e576225f0c1d2b3a", _facts(lo), "exit code 1 in step go build",
         ["#12 [build 4/5] RUN go build ./...", "#12 0.912 ledger/settle.go:88:2: undefined: batchSize"], lo)),
     Kind("events", lambda lo: event_messages.events_message("ledger", 3600, EVENTS, "all", "", True, lo, ZONE)),
+    Kind("events-many", lambda lo: event_messages.events_message("ledger", 3600, MANY_EVENTS, "warning", "probe",
+                                                                 False, lo, ZONE)),
     Kind("freeze", lambda lo: freeze_messages.started(
         Freeze("prod", "carol", "Spring Festival freeze", datetime(2026, 2, 24, 2, 0, tzinfo=timezone.utc)), ZONE),
         localized=False),
@@ -202,6 +213,10 @@ KINDS: tuple[Kind, ...] = (
     Kind("cluster-incident", lambda lo: cluster_messages.cluster_incident(
         "shenzhen", {"region": "cn-shenzhen"}, "unreachable", "connection timed out after 10s",
         "2026-01-19 23:41:46 CST"), localized=False),
+    Kind("held", lambda lo: replies.held_digest([incident_message(OOM, 1, 2, [], [], NOW, "en", ZONE),
+                                                 rollout_messages.done("ledger", "prod", WHAT, DONE, 41.6)]),
+         localized=False),
+    Kind("daily-digest", lambda lo: digest_messages.digest(DAY, "2026-01-19"), localized=False),
 )
 
 
