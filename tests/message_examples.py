@@ -112,8 +112,8 @@ DECIDED = {**APPROVAL, "status": "approved", "decided_by": "bob", "reason": "rel
 
 
 def _facts(locale: str) -> tuple[tuple[str, str], ...]:
-    return build_messages.facts("alice", "e576225f0c1d2b3a", "refs/heads/main", "registry.local/pay/ledger:main-e576225",
-                                83.4, False, "go", locale)
+    return build_messages.facts("alice", "e576225f0c1d2b3a", "refs/heads/main",
+                                "registry.local/pay/ledger:main-e576225", 83.4, False, "go", locale)
 
 
 STATES = {"hangzhou": {"updated": 3, "ready": 3, "desired": 3}, "shenzhen": {"updated": 1, "ready": 0, "desired": 3}}
@@ -124,7 +124,8 @@ LEDGER = Service.model_validate({
                               "autoscale": {"min": 3, "max": 10, "cpu": 60}}}})
 LIVE = {"prod": {"desired": 3, "ready": 2, "updated": 3, "available": 2, "image": "registry.local/pay/ledger:v2.4.1",
                  "config": "9f86d081884c7d659a2feaa0c55ad015", "annotations": {}, "canary": None, "preview": None,
-                 "router": "replicas", "autoscale": {"min": 3, "max": 10, "current": 3, "desired": 3, "annotations": {}},
+                 "router": "replicas",
+                 "autoscale": {"min": 3, "max": 10, "current": 3, "desired": 3, "annotations": {}},
                  "pods": [{"name": f"ledger-7d9f6c-{suffix}", "track": "stable", "node": "cn-hangzhou.i-bp1abc",
                            "ip": ip, "image": "registry.local/pay/ledger:v2.4.1", "ready": ready,
                            "phase": "Running", "restarts": restarts, "started": "2026-01-19T12:02:10Z"}
@@ -182,8 +183,8 @@ KINDS: tuple[Kind, ...] = (
         ["ledger-6f5b-2xq: CrashLoopBackOff", "ledger-6f5b-9kd: Readiness probe failed"],
         "revision 41 (registry.local/pay/ledger:v2.4.0)", locale=lo)),
     Kind("rollout-canary-live", lambda lo: rollout_messages.canary_live(
-        "ledger", "prod", "registry.local/pay/ledger:v2.4.1", "25% asked, 1 of 4 pods = 25% actual (replicas: no router, the Service "
-        "spreads requests over every pod)", 52.2,
+        "ledger", "prod", "registry.local/pay/ledger:v2.4.1",
+        "25% asked, 1 of 4 pods = 25% actual (replicas: no router, the Service spreads requests over every pod)", 52.2,
         locale=lo)),
     Kind("approval-request", lambda lo: approval_messages.request(APPROVAL, lo, ZONE)),
     Kind("approval-decided", lambda lo: approval_messages.decided(DECIDED, lo, ZONE)),
