@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from core.redis_url import parse_sentinel
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ("en", "zh-CN")  # what bots/i18n.py has labels for (core imports nothing above it)
 
@@ -35,6 +37,8 @@ class Settings(BaseModel):
     log_level: str = "INFO"
     public_url: str = "http://127.0.0.1:8080"
     job_retries: int = 3
+    # Replicas that must hold an accepted webhook's or command's writes before it is answered 2xx (WAIT).
+    redis_wait_replicas: int = 0
     job_backoff: tuple[int, ...] = (10, 30, 90)
     approval_ttl: int = 3600
     timezone: str = "UTC"  # how people read times: freeze windows, /freeze until 18:00, times in messages
@@ -95,6 +99,17 @@ def _url(name: str, value: str, schemes: tuple[str, ...]) -> str:
         raise ConfigError(f"{name}={_shown(value)} is not a {' or '.join(schemes)} URL "
                           f"(like {schemes[0]}://127.0.0.1{':6379/0' if schemes[0] == 'redis' else ''})")
     return value
+
+
+def _redis_url(value: str) -> str:
+    """One Redis server's URL, or a Sentinel set's (core/redis_url.py)."""
+    if value.startswith("redis+sentinel://"):
+        try:
+            parse_sentinel(value)
+        except ValueError as exc:
+            raise ConfigError(f"DOCKYARD_REDIS_URL={_shown(value)}: {exc}") from None
+        return value
+    return _url("DOCKYARD_REDIS_URL", value, ("redis", "rediss", "unix"))
 
 
 def _origin(name: str, value: str) -> str:
@@ -180,7 +195,7 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
     get = lambda name: (env.get(name) or "").strip() or None  # noqa: E731
     values: dict = {}
     if get("DOCKYARD_REDIS_URL"):
-        values["redis_url"] = _url("DOCKYARD_REDIS_URL", get("DOCKYARD_REDIS_URL"), ("redis", "rediss", "unix"))
+        values["redis_url"] = _redis_url(get("DOCKYARD_REDIS_URL"))
     if get("DOCKYARD_RULES_DIR"):
         rules_dir = Path(get("DOCKYARD_RULES_DIR"))
         if not rules_dir.is_absolute():
@@ -204,6 +219,8 @@ def from_env(env: Mapping[str, str] | None = None) -> Settings:
         values["log_level"] = level
     if get("DOCKYARD_PUBLIC_URL"):
         values["public_url"] = _url("DOCKYARD_PUBLIC_URL", get("DOCKYARD_PUBLIC_URL"), ("http", "https"))
+    if get("DOCKYARD_REDIS_WAIT_REPLICAS"):
+        values["redis_wait_replicas"] = _int("DOCKYARD_REDIS_WAIT_REPLICAS", get("DOCKYARD_REDIS_WAIT_REPLICAS"), 0, 10)
     if get("DOCKYARD_JOB_RETRIES"):
         values["job_retries"] = _int("DOCKYARD_JOB_RETRIES", get("DOCKYARD_JOB_RETRIES"), 0, 20)
     for name in ("DOCKYARD_KANIKO_IMAGE", "DOCKYARD_REGISTRY_SECRET", "DOCKYARD_GIT_SECRET"):

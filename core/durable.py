@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from redis import Redis
 from redis.client import Pipeline
+from redis.exceptions import RedisError
 
 # ARGV: guard key ('' for none), its TTL in seconds, then each command as its length followed by its words.
 REPLAY = """
@@ -33,10 +34,21 @@ def batch(redis: Redis) -> Pipeline:
     return redis.pipeline(transaction=False)
 
 
-def commit(redis: Redis, writes: Pipeline, guard: str | None = None, ttl: int = 86400) -> bool:
+class NotReplicated(RedisError):
+    """The writes reached the primary but not enough replicas in time: answer 503, let the sender retry.
+
+    The retry finds its dedupe key (if the primary survived) and is answered "duplicate", or, after a
+    failover that lost the writes, is accepted anew: either way it is processed once.
+    """
+
+
+def commit(redis: Redis, writes: Pipeline, guard: str | None = None, ttl: int = 86400, replicas: int = 0,
+           wait_ms: int = 1000) -> bool:
     """Run every recorded write in one round trip; with `guard`, only if that key was not set yet.
 
     Returns False (and writes nothing) when the guard key already existed: a duplicate delivery.
+    With `replicas`, waits (Redis WAIT, a second round trip) until that many replicas hold the writes,
+    else raises NotReplicated: a 2xx then means the writes survive the primary's death.
     """
     argv: list = [guard or "", ttl]
     for args, _options in writes.command_stack:
@@ -44,4 +56,9 @@ def commit(redis: Redis, writes: Pipeline, guard: str | None = None, ttl: int = 
         argv.extend(args)
     writes.reset()
     script = redis.register_script(REPLAY)  # EVALSHA; loaded on the first NOSCRIPT answer
-    return bool(script(keys=[], args=argv))
+    done = bool(script(keys=[], args=argv))
+    if done and replicas:
+        acked = redis.wait(replicas, wait_ms)
+        if acked < replicas:
+            raise NotReplicated(f"{acked} of {replicas} Redis replicas acknowledged the writes within {wait_ms} ms")
+    return done

@@ -11,6 +11,7 @@ from functools import cached_property
 
 from redis import Redis
 
+from core import redis_url
 from core.config import Settings, from_env
 from rules import Rules, load_rules
 
@@ -22,8 +23,7 @@ class Runtime:
 
     @cached_property
     def redis(self) -> Redis:
-        return Redis.from_url(self.settings.redis_url, socket_timeout=5, socket_connect_timeout=2,
-                              health_check_interval=30)
+        return redis_url.connect(self.settings.redis_url)  # one server, or the primary a Sentinel set names
 
 
 _current: Runtime | None = None

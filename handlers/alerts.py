@@ -91,5 +91,5 @@ def webhook():
     audit.record_in(writes, audit.Entry("alertmanager", "alertmanager", f"{group.status} {group.group_key}"[:200],
                                         group.common_labels.get("alertname", ""), "accepted", logs.request_id.get()))
     counted_request(writes, "/webhooks/alertmanager", 202)
-    durable.commit(rt.redis, writes)
+    durable.commit(rt.redis, writes, replicas=rt.settings.redis_wait_replicas)
     return jsonify(queued=job.id, alerts=len(group.alerts)), 202

@@ -14,6 +14,7 @@ from bots.feishu import events as feishu
 from bots.slack import blueprint as slack
 from bots.wecom import callback as wecom
 from core import logs, metrics, runtime
+from core.durable import NotReplicated
 from core.config import Settings
 from core.runtime import Runtime
 from handlers import alerts, gitlab, limits, links, probes
@@ -109,8 +110,12 @@ def _unavailable_without_redis(app: Flask) -> None:
     @app.errorhandler(RedisError)
     def _no_redis(error: RedisError):  # type: ignore[no-untyped-def]
         log.warning("redis unavailable answering %s: %s", request.path, type(error).__name__)
-        response = jsonify(error=f"Dockyard's Redis is unreachable ({type(error).__name__}); nothing was accepted, "
-                                 f"retry in {REDIS_RETRY_AFTER}s")
+        if isinstance(error, NotReplicated):  # on the primary, not yet safe: the retry is deduplicated
+            text = f"{error}; not accepted yet, retry in {REDIS_RETRY_AFTER}s (a retry is never processed twice)"
+        else:
+            text = (f"Dockyard's Redis is unreachable ({type(error).__name__}); nothing was accepted, "
+                    f"retry in {REDIS_RETRY_AFTER}s")
+        response = jsonify(error=text)
         response.headers["Retry-After"] = str(REDIS_RETRY_AFTER)
         return response, 503
 

@@ -109,7 +109,7 @@ def queue_builds(rt: Runtime, push: Push, services: list[str], delivery: str | N
                                         ",".join(services), "accepted", logs.request_id.get()))
     counted_request(writes, "/webhooks/gitlab", 202)
     if not durable.commit(rt.redis, writes, DELIVERY_KEY.format(delivery=delivery) if delivery else None,
-                          DEDUPE_SECONDS):
+                          DEDUPE_SECONDS, replicas=rt.settings.redis_wait_replicas):
         return None
     return [{"service": service, "job": job.id} for service, job in zip(services, jobs)]
 

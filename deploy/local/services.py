@@ -60,6 +60,70 @@ class RedisServer:
             self.proc.wait(10)
 
 
+class SentinelSet:
+    """A Redis primary, one replica and three Sentinels watching them, all real, on loopback.
+
+    Built from Debian's redis-server (its --sentinel mode is redis-sentinel). down-after 1 s and a
+    quick failover timeout, so a test sees the replica promoted within seconds of the primary's death.
+    """
+
+    MASTER = "dockyard"
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.ports = {"primary": free_port(), "replica": free_port()}
+        self.sentinel_ports = [free_port() for _ in range(3)]
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    @property
+    def url(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{port}" for port in self.sentinel_ports)
+        return f"redis+sentinel://{hosts}/{self.MASTER}/0"
+
+    def _server(self, name: str, *extra: str) -> None:
+        data = self.workdir / name
+        data.mkdir(parents=True, exist_ok=True)
+        self.procs[name] = subprocess.Popen(
+            ["redis-server", "--port", str(self.ports[name]), "--bind", "127.0.0.1", "--dir", str(data),
+             "--save", "", "--appendonly", "yes", "--appendfsync", "always", *extra],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def start(self) -> "SentinelSet":
+        self._server("primary")
+        wait_until(lambda: Redis(port=self.ports["primary"]).ping(), 10, "the primary")
+        self._server("replica", "--replicaof", "127.0.0.1", str(self.ports["primary"]))
+        wait_until(lambda: Redis(port=self.ports["replica"]).info("replication").get("master_link_status") == "up",
+                   15, "the replica in sync")
+        for i, port in enumerate(self.sentinel_ports):
+            conf = self.workdir / f"sentinel-{i}.conf"
+            conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {self.workdir}\n"
+                            f"sentinel monitor {self.MASTER} 127.0.0.1 {self.ports['primary']} 2\n"
+                            f"sentinel down-after-milliseconds {self.MASTER} 1000\n"
+                            f"sentinel failover-timeout {self.MASTER} 5000\n"
+                            f"sentinel parallel-syncs {self.MASTER} 1\n")
+            self.procs[f"sentinel-{i}"] = subprocess.Popen(["redis-server", str(conf), "--sentinel"],
+                                                           stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        wait_until(lambda: all(Redis(port=port).ping() for port in self.sentinel_ports), 10, "the sentinels")
+        wait_until(lambda: all(int(Redis(port=port).sentinel_master(self.MASTER).get("num-other-sentinels", 0)) == 2
+                               for port in self.sentinel_ports), 20, "the sentinels to know each other")
+        return self
+
+    def primary_port(self) -> int:
+        host, port = Redis(port=self.sentinel_ports[0]).sentinel_get_master_addr_by_name(self.MASTER)
+        return int(port)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL one data server (as a crash would)."""
+        self.procs[name].kill()
+        self.procs[name].wait(10)
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(10)
+
+
 class Alertmanager:
     """Debian's prometheus-alertmanager on a free port, sending webhooks to Dockyard with a bearer token."""
 
