@@ -1,4 +1,4 @@
-"""Rollout jobs: deploy (rolling, canary, preview), promote/abort, rollback, scale, autoscale, restart.
+"""Rollout jobs: deploy (rolling, canary, preview), promote/abort, rollback (replicas: jobs/replicas.py).
 
 Every job converges: killed at any line and run again, it applies the same
 desired state (server-side apply), finds the same lock (keyed by its rollout
@@ -12,46 +12,29 @@ import time
 from bots import commands as c
 from bots import rollout_messages as say
 from bots.message import Message
-from core import audit, runtime
+from core import runtime
 from core.errors import PermanentError
-from deploy import autoscaling, fetching, render
+from deploy import fetching, render
 from deploy import scheduled, tracks
 from deploy.fanout import Place
 from deploy.kube import Kube
 from deploy.render import Target
 from deploy.routers import Split, router_for
-from rules import routing
-from rules.workload import Autoscale
 from state import images, locks
 from jobs.progress import Progress
 from jobs import promotion, rollout_clusters
-from jobs.rollout_base import cluster_errors, finish, job_id, lock, now, places, release
+from jobs.rollout_base import cluster_errors, finish, job_id, locale_of, lock, now, places, release
 
 CANARY_LOCK_TTL = 24 * 3600  # a live canary holds the service until promote or abort
-
-
-def _context(service: str, env: str, action: str) -> tuple[Kube, Target]:
-    """The one cluster and the target of a change that is not made across clusters (/autoscale)."""
-    where = places(service, env, action)
-    if len(where) > 1:
-        raise PermanentError(f"{service} ({env}) spans clusters {', '.join(p.cluster for p in where)}: /{action} "
-                             f"is not split across clusters yet; set autoscale: per environment in the catalog")
-    return where[0].kube, where[0].target
 
 
 def _image(target: Target, tag: str | None) -> str | None:
     return f"{target.repository}:{tag}" if tag else None
 
 
-def _locale(reply_to: dict) -> str:
-    """The language of the channel the command came from (its `locale:`), else DOCKYARD_LOCALE."""
-    rt = runtime.get()
-    return routing.style_of(rt.rules, rt.settings, reply_to).locale
-
-
 def _rolling(kube: Kube, target: Target, image: str, who: str, reply_to: dict, what: str, cause: str) -> None:
     """Set the stable image and wait; past the progress deadline, go back to the previous revision."""
-    locale = _locale(reply_to)
+    locale = locale_of(reply_to)
     progress = Progress(reply_to, job_id())
     started = time.monotonic()
     before = fetching.history(kube, target.namespace, target.name)
@@ -78,7 +61,7 @@ def _rolling(kube: Kube, target: Target, image: str, who: str, reply_to: dict, w
 
 
 def _canary(kube: Kube, target: Target, image: str | None, weight: int, who: str, reply_to: dict) -> None:
-    locale = _locale(reply_to)
+    locale = locale_of(reply_to)
     router = router_for(target.service.router)
     split = tracks.live_split(kube, target)
     canary = fetching.read_deployment(kube, target.namespace, render.workload_name(target.name, "canary"))
@@ -117,7 +100,7 @@ def _canary_live(kube: Kube, target: Target) -> bool:
 
 
 def _preview(kube: Kube, target: Target, image: str | None, who: str, reply_to: dict) -> None:
-    locale = _locale(reply_to)
+    locale = locale_of(reply_to)
     router = router_for(target.service.router)
     if image is None:
         raise PermanentError(f"say which image to preview: /deploy {target.name} <tag> preview")
@@ -227,7 +210,7 @@ def _scheduled(where: list[Place], image: str, who: str, reply_to: dict, cause: 
 
 def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None:
     """/deploy <svc> promote | abort: finish or cancel the live canary (and preview)."""
-    locale = _locale(reply_to)
+    locale = locale_of(reply_to)
     where = places(service, env, step)
     kube, target = where[0].kube, where[0].target
     router = router_for(target.service.router)
@@ -281,7 +264,7 @@ def rollback(service: str, env: str, revision: int | None, who: str, reply_to: d
     """/rollback <svc> [to <revision>]: the previous revision's image, or a named one.
 
     Across clusters, the first cluster's history numbers the revisions (as /history shows them)."""
-    locale = _locale(reply_to)
+    locale = locale_of(reply_to)
     where = places(service, env, "rollback")
     kube, target = where[0].kube, where[0].target
     with cluster_errors():
@@ -323,74 +306,6 @@ def rollback(service: str, env: str, revision: int | None, who: str, reply_to: d
         release(target, holder)
 
 
-def scale(service: str, env: str, replicas: int, who: str, reply_to: dict) -> None:
-    """/scale <svc> <n> (across clusters: the total, split by the environment's weights)."""
-    locale = _locale(reply_to)
-    where = places(service, env, "scale")
-    kube, target = where[0].kube, where[0].target
-    if len(where) > 1:
-        with cluster_errors():
-            rollout_clusters.scale(where, replicas, Progress(reply_to, job_id()), lambda m: finish(reply_to, m))
-        return
-    with cluster_errors():
-        if fetching.read_deployment(kube, target.namespace, service) is None:
-            raise PermanentError(f"{service} ({env}) is not deployed yet")
-        if tracks.hpa_exists(kube, target):
-            raise PermanentError(f"{service} ({env}) is autoscaled: change the range with /autoscale instead")
-        before = tracks.stable_replicas(kube, target)
-        kube.apps.patch_namespaced_deployment_scale(service, target.namespace, {"spec": {"replicas": replicas}})
-        progress = Progress(reply_to, job_id())
-        what = f"scale {before} → {replicas}"
-        started = time.monotonic()
-        summary = tracks.wait_rollout(kube, target, "stable",
-                                     lambda s: progress.show(say.progress(service, env, what, s, locale=locale)))
-    finish(reply_to, say.done(service, env, what, summary, time.monotonic() - started, locale=locale))
-
-
-def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_percent: int | None, who: str,
-              reply_to: dict) -> None:
-    """/autoscale <svc> <min>-<max> [cpu=<pct>%]: the HPA's bounds (over the catalog's metrics), audited.
-
-    Without cpu= the catalog's CPU target stays (80% when the catalog names no autoscaling)."""
-    kube, target = _context(service, env, "autoscale")
-    goals = Autoscale.asked_in_chat(min_replicas, max_replicas, cpu_percent, target.env.autoscale)
-    with cluster_errors():
-        if fetching.read_deployment(kube, target.namespace, service) is None:
-            raise PermanentError(f"{service} ({env}) is not deployed yet")
-        autoscaling.set_by_chat(kube, target, min_replicas, max_replicas, goals.cpu, who, now())
-    said = autoscaling.catalog_says(target)
-    audit.record(runtime.get().redis, audit.Entry(
-        who, reply_to.get("sink", "?"), f"autoscale {service} in {env}: {goals.describe()} (catalog says {said})",
-        service, "applied"))
-    finish(reply_to, say.autoscaling(service, env, min_replicas, max_replicas, goals.goals(), said))
-
-
-def restart(service: str, env: str, who: str, reply_to: dict) -> None:
-    """/restart <svc>: a rolling restart, one pod at a time (like kubectl rollout restart)."""
-    locale = _locale(reply_to)
-    where = places(service, env, "restart")
-    kube, target = where[0].kube, where[0].target
-    if len(where) > 1:
-        first = bool(runtime.get().redis.set(f"dockyard:restart:{job_id()}", "1", nx=True, ex=3600))
-        with cluster_errors():  # a retried job waits again but must not restart twice
-            rollout_clusters.restart(where, now() if first else None, Progress(reply_to, job_id()),
-                                     lambda m: finish(reply_to, m))
-        return
-    with cluster_errors():
-        if fetching.read_deployment(kube, target.namespace, service) is None:
-            raise PermanentError(f"{service} ({env}) is not deployed yet")
-        patch = {"spec": {"template": {"metadata": {"annotations": {"kubectl.kubernetes.io/restartedAt": now()}}}}}
-        job_patch_key = f"dockyard:restart:{job_id()}"
-        redis = runtime.get().redis
-        if redis.set(job_patch_key, "1", nx=True, ex=3600):  # a retried job must not restart twice
-            kube.apps.patch_namespaced_deployment(service, target.namespace, patch)
-        progress = Progress(reply_to, job_id())
-        started = time.monotonic()
-        summary = tracks.wait_rollout(kube, target, "stable",
-                                     lambda s: progress.show(say.progress(service, env, "restart", s, locale=locale)))
-    finish(reply_to, say.done(service, env, "restart", summary, time.monotonic() - started, locale=locale))
-
-
 # The chat verbs' jobs (named by their command classes in bots/commands/).
 
 def deploy_command(cmd: c.Deploy, who: str, reply_to: dict) -> None:
@@ -416,15 +331,3 @@ def control_command(cmd: c.DeployControl, who: str, reply_to: dict) -> None:
 
 def rollback_command(cmd: c.Rollback, who: str, reply_to: dict) -> None:
     rollback(cmd.service, cmd.env, cmd.revision, who, reply_to)
-
-
-def scale_command(cmd: c.Scale, who: str, reply_to: dict) -> None:
-    scale(cmd.service, cmd.env, cmd.replicas, who, reply_to)
-
-
-def autoscale_command(cmd: c.Autoscale, who: str, reply_to: dict) -> None:
-    autoscale(cmd.service, cmd.env, cmd.min_replicas, cmd.max_replicas, cmd.cpu_percent, who, reply_to)
-
-
-def restart_command(cmd: c.Restart, who: str, reply_to: dict) -> None:
-    restart(cmd.service, cmd.env, who, reply_to)

@@ -13,7 +13,7 @@ from bots.commands.base import Command, Tokens, verb
 class Restart(Command):
     verb: ClassVar[str] = "restart"
     queue: ClassVar[str] = "rollouts"
-    job: ClassVar[str | None] = "jobs.rollout.restart_command"
+    job: ClassVar[str | None] = "jobs.replicas.restart_command"
     changes: ClassVar[bool] = True
     service: str
     env: str = "test"

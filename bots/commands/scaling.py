@@ -14,7 +14,7 @@ from bots.commands.base import Command, Tokens, verb
 class Scale(Command):
     verb: ClassVar[str] = "scale"
     queue: ClassVar[str] = "rollouts"
-    job: ClassVar[str | None] = "jobs.rollout.scale_command"
+    job: ClassVar[str | None] = "jobs.replicas.scale_command"
     changes: ClassVar[bool] = True
     service: str
     replicas: int
@@ -26,7 +26,7 @@ class Scale(Command):
 class Autoscale(Command):
     verb: ClassVar[str] = "autoscale"
     queue: ClassVar[str] = "rollouts"
-    job: ClassVar[str | None] = "jobs.rollout.autoscale_command"
+    job: ClassVar[str | None] = "jobs.replicas.autoscale_command"
     changes: ClassVar[bool] = True
     service: str
     min_replicas: int

@@ -46,7 +46,7 @@ CATALOG_GRANTS: tuple[Grant, ...] = (
     Grant("apps", "deployments", "get", "deploy.fetching.read_deployment: every rollout step, /status, /scale"),
     *_applied("apps", "deployments", "deploy.tracks.apply_track: a track's Deployment"),
     Grant("apps", "deployments", "delete", "deploy.tracks.remove_track: promote, abort, a failed canary"),
-    Grant("apps", "deployments/scale", "patch", "jobs.rollout.scale: /scale"),
+    Grant("apps", "deployments/scale", "patch", "jobs.replicas.scale: /scale"),
     Grant("apps", "replicasets", "list", "deploy.fetching.history: /history, /rollback, automatic rollback"),
     Grant("", "pods", "list", "deploy.fetching.pods: /status, /logs, not-ready reports; the watcher's relist "
                               "and a failed run's pod"),
