@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -108,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs of every process)")
     parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="two runs side by side")
     args = parser.parse_args(argv)
+    # A bench stopped from outside (a timeout, `kill`) still stops what it started: the control plane,
+    # Redis and the Procfile processes would otherwise outlive it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.compare:
         a, b = (json.loads(Path(p).read_text()) for p in args.compare)
         print(report.compare(a, b))
