@@ -109,9 +109,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temp directory (logs of every process)")
     parser.add_argument("--compare", nargs=2, metavar=("A.json", "B.json"), help="two runs side by side")
     args = parser.parse_args(argv)
-    # A bench stopped from outside (a timeout, `kill`) still stops what it started: the control plane,
-    # Redis and the Procfile processes would otherwise outlive it.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.compare:
         a, b = (json.loads(Path(p).read_text()) for p in args.compare)
         print(report.compare(a, b))
@@ -125,4 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # A bench stopped from outside (a timeout, `kill`) still stops what it started: the control plane,
+    # Redis and the Procfile processes would otherwise outlive it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main())
