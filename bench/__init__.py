@@ -1,1 +1,1 @@
-"""Benchmarks: `make bench` prints latency percentiles, throughput and ratios to a baseline."""
+"""`make bench`: the whole path measured, each figure beside a baseline from the same run (see __main__)."""
