@@ -7,6 +7,7 @@ import logging
 from bots.dingtalk import outbox, workapp
 from bots.dingtalk.sink import DingTalkSink, post_json, schedule_flush
 from core import metrics, runtime
+from rules import routing
 
 log = logging.getLogger("dockyard.dingtalk")
 
@@ -29,7 +30,8 @@ def flush(robot: str) -> dict:
                 log.warning("DingTalk robot %s answered %s %s", robot, answer.get("errcode"), answer.get("errmsg"))
             return answer  # outbox.flush counts what was sent and what was refused
 
-        result = outbox.flush(redis, robot, send)
+        result = outbox.flush(redis, robot, send,
+                              prefix=routing.box_prefix(rt.rules, rt.settings, "dingtalk", robot))
     finally:
         lock.release()
     if result.waiting:

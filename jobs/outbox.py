@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import importlib
 import logging
+from dataclasses import replace
 
 from bots.sinks import outbox
 from bots.sinks.registry import SINKS
 from core import runtime
+from rules import routing
 
 log = logging.getLogger("dockyard.outbox")
 
@@ -26,7 +28,8 @@ def flush(sink: str, box: str) -> dict:
     if not lock.acquire():
         outbox.schedule_flush(redis, rt.settings, sink, box, delay=5)
         return {"sink": sink, "box": box, "skipped": "another flush is running"}
-    quota = delivery.quota(box)
+    # Digests carry the destination's prefix like every message does (a keyword-secured robot needs it).
+    quota = replace(delivery.quota(box), prefix=routing.box_prefix(rt.rules, rt.settings, sink, box))
     try:
         def send(payload: dict, ref: str | None = None) -> dict:
             answer = delivery.send(rt, box, payload, ref) if ref else delivery.send(rt, box, payload)

@@ -83,6 +83,12 @@ def style_of(rules: Rules, settings: Settings, target: dict, channel: str | None
     return style_for(rules, target, default)
 
 
+def box_prefix(rules: Rules, settings: Settings, sink: str, box: str) -> str:
+    """The title prefix of an outbox's destination: `user:u1` is {user: u1}, a bare name a robot's."""
+    key, _, value = box.partition(":") if ":" in box else ("robot", "", box)
+    return style_of(rules, settings, {"sink": sink, key: value}).prefix
+
+
 def named_targets_for(rules: Rules, labels: dict[str, str]) -> list[tuple[str, dict]]:
     """(channel name, sink address) for each channel an event goes to."""
     return [(name, target(rules.routing.channels[name])) for name in channels_for(rules, labels)]

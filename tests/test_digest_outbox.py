@@ -268,3 +268,20 @@ def test_a_message_too_large_for_a_digest_line_is_sent_as_itself(redis):
     assert all(len(t.encode()) <= 2048 for t in texts)
     assert any(t.startswith("### ℹ huge") for t in texts)  # as itself, fitted by its own renderer
     assert all(any(re.search(rf"event {i}\b", t) for t in texts) for i in range(40))
+
+
+def test_a_digest_carries_the_prefix_so_a_keyword_secured_robot_takes_it():
+    """A DingTalk robot secured by a custom keyword refuses anything without it: digests included."""
+    from dataclasses import replace
+
+    from tests.fakes.dingtalk_api import missing_keyword
+
+    messages = [Message(title=f"[Dockyard] alert {i}", lines=(f"line {i}",)) for i in range(30)]
+    with_prefix = replace(DINGTALK, prefix="[Dockyard]")
+    [batch] = outbox.plan(with_prefix, messages, 1)
+    payload = outbox.render_digest(with_prefix, outbox.digest(batch, "DingTalk", prefix="[Dockyard]"))
+    assert missing_keyword(payload, ("[Dockyard]",)) is None
+    title = payload.get("markdown", payload.get("actionCard", {})).get("title", "")
+    assert title.startswith("[Dockyard] 30 notifications"), title
+    bare = outbox.render_digest(DINGTALK, outbox.digest(batch, "DingTalk"))
+    assert missing_keyword(bare, ("[Dockyard]",)) is not None  # what it was before: refused

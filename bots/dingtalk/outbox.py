@@ -55,6 +55,10 @@ def push(redis: Redis, robot: str, message: Message) -> int:
     return shared.push(redis, QUOTA, robot, message)
 
 
-def flush(redis: Redis, robot: str, send: Callable[[dict], dict], now: Callable[[], float] = time.time) -> Flushed:
-    """Send what the quota allows now. `send` posts one payload and returns DingTalk's JSON answer."""
-    return shared.flush(redis, QUOTA, robot, send, now)
+def flush(redis: Redis, robot: str, send: Callable[[dict], dict], now: Callable[[], float] = time.time,
+          prefix: str = "") -> Flushed:
+    """Send what the quota allows now. `send` posts one payload and returns DingTalk's JSON answer.
+
+    `prefix` starts each digest's title, as it starts every message's: a robot secured by a custom
+    keyword refuses a digest without it."""
+    return shared.flush(redis, replace(QUOTA, prefix=prefix), robot, send, now)

@@ -40,6 +40,7 @@ class Digest:
     parts: int = 1
     total: int = 0
     later: int = 0
+    prefix: str = ""  # the destination's prefix (a keyword-secured DingTalk robot refuses a title without it)
 
     @property
     def severity(self) -> Severity:
@@ -50,10 +51,12 @@ class Digest:
     def title(self) -> str:
         total = self.total or len(self.entries)
         if self.parts <= 1:
-            return f"{total} notifications"
-        if self.part == 1:
-            return f"{total} notifications in {self.parts} messages (1/{self.parts})"
-        return f"{len(self.entries)} of {total} notifications ({self.part}/{self.parts})"
+            text = f"{total} notifications"
+        elif self.part == 1:
+            text = f"{total} notifications in {self.parts} messages (1/{self.parts})"
+        else:
+            text = f"{len(self.entries)} of {total} notifications ({self.part}/{self.parts})"
+        return f"{self.prefix} {text}" if self.prefix else text
 
     @property
     def footer(self) -> str:
@@ -81,9 +84,9 @@ def entry(message: Message) -> Entry:
 
 
 def digest(messages: list[Message], platform: str, part: int = 1, parts: int = 1, total: int = 0,
-           later: int = 0) -> Digest:
+           later: int = 0, prefix: str = "") -> Digest:
     """The digest of `messages`, part `part` of `parts` holding `total` notifications in all."""
-    return Digest(tuple(entry(m) for m in messages), platform, part, parts, total or len(messages), later)
+    return Digest(tuple(entry(m) for m in messages), platform, part, parts, total or len(messages), later, prefix)
 
 
 def as_message(d: Digest) -> Message:

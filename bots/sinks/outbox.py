@@ -49,6 +49,7 @@ class Quota:
     digest: Callable[[Digest], dict] | None = None  # Digest -> payload with live links; None: as plain lines
     # The platform's id for the message an answer accepted, where it can be edited later (bots/sinks/edits.py).
     message_id: Callable[[dict], str | None] = lambda answer: None
+    prefix: str = ""  # starts a digest's title, as titled() starts every message's (set per destination)
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,9 @@ def pending_key(sink: str, box: str) -> str:
 
 
 def digest(messages: list[Message], platform: str, part: int = 1, parts: int = 1, total: int = 0,
-           later: int = 0) -> Digest:
+           later: int = 0, prefix: str = "") -> Digest:
     """Many waiting messages as one send: a line each with its links, as urgent as the most urgent."""
-    return digests.digest(messages, platform, part, parts, total, later)
+    return digests.digest(messages, platform, part, parts, total, later, prefix)
 
 
 def render_digest(quota: Quota, digest_: Digest) -> dict:
@@ -89,7 +90,8 @@ def render_digest(quota: Quota, digest_: Digest) -> dict:
 
 def _fits(quota: Quota, messages: list[Message]) -> bool:
     """Whether these messages, merged, fit one send whatever part of whichever digest they become."""
-    return all(quota.size(render_digest(quota, digest(messages, quota.platform, **widest))) <= quota.max_bytes
+    return all(quota.size(render_digest(quota, digest(messages, quota.platform, **widest, prefix=quota.prefix)))
+               <= quota.max_bytes
                for widest in digests.WIDEST)
 
 
@@ -122,7 +124,8 @@ def _payloads(quota: Quota, batches: list[list[Message]], merged: bool, later: i
         return [quota.render(batch[0]) for batch in batches]
     total, out = sum(len(b) for b in batches), []
     for part, batch in enumerate(batches, 1):
-        payload = render_digest(quota, digest(batch, quota.platform, part, len(batches), total, later))
+        payload = render_digest(quota, digest(batch, quota.platform, part, len(batches), total, later,
+                                              prefix=quota.prefix))
         if len(batch) == 1 and quota.size(payload) > quota.max_bytes:
             payload = quota.render(batch[0])  # one message too large for a digest line: as itself, fitted
         out.append(payload)
