@@ -60,7 +60,8 @@ class Digest:
 
     @property
     def footer(self) -> str:
-        more = f"; {self.later} more follow when it allows" if self.later and self.part == 1 else ""
+        more = (f"; {self.later} more {'follows' if self.later == 1 else 'follow'} when it allows"
+                if self.later and self.part == 1 else "")
         return f"merged to stay within {self.platform}'s quota{more}"
 
 
