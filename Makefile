@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test venv lock system-deps k8s-bin k8s-plan cluster-up cluster-down bench clean
+.PHONY: run test venv lock system-deps k8s-bin k8s-plan helm-bin chart cluster-up cluster-down bench clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,17 @@ k8s-bin: system-deps
 k8s-plan: system-deps
 	@$(PYTHON) deploy/local/binaries.py plan
 
-test: system-deps venv k8s-bin
+# helm at HELM_VERSION (versions.env), built from its Go module into its own cache directory.
+helm-bin: system-deps
+	@$(PYTHON) deploy/local/binaries.py helm >/dev/null
+
+# The Helm chart rendered with the example rules (a look at what `helm install` would apply).
+chart: helm-bin
+	@"$$($(PYTHON) deploy/local/binaries.py helm)" template dockyard deploy/helm/dockyard -n dockyard-system \
+		--set redis.url=redis://redis:6379/0 --set-file rules.catalog=rules/catalog.yaml \
+		--set-file rules.routing=rules/routing.yaml --set-file rules.policy=rules/policy.yaml
+
+test: system-deps venv k8s-bin helm-bin
 	$(BIN)/pytest
 
 run: system-deps venv

@@ -6,10 +6,13 @@ machine calls it first). Usage:
     python3 deploy/local/binaries.py ensure   # prints the bin directory
     python3 deploy/local/binaries.py check    # exit 1 if anything is missing
     python3 deploy/local/binaries.py plan     # resolve every build from scratch, compile nothing
+    python3 deploy/local/binaries.py helm     # prints the path of the pinned helm (built if missing)
 
 Lookup order: $DOCKYARD_K8S_BIN, then the versioned cache directory
 ($DOCKYARD_CACHE or ~/.cache/dockyard), then a build into that cache. Every
 binary found is checked with --version, so a stale cache is rebuilt, not used.
+helm (for the chart in deploy/helm) has a cache directory of its own, keyed by
+HELM_VERSION alone, so pinning or bumping it never rebuilds the control plane.
 """
 
 from __future__ import annotations
@@ -206,6 +209,63 @@ def build_kwok(pins: dict[str, str], out: Path, work: Path, compile_: bool = Tru
         path.chmod(0o755 if path.is_dir() else 0o644)
 
 
+def helm_dir(pins: dict[str, str]) -> Path:
+    """Where the pinned helm lives: its own key, so the control plane's cache stays valid."""
+    return cache_root() / f"helm-{pins['HELM_VERSION']}" / "bin"
+
+
+def helm_ok(path: Path, pins: dict[str, str]) -> bool:
+    """helm exists and reports the pinned version (`helm version` has no --version flag)."""
+    if not path.is_file():
+        return False
+    try:
+        out = subprocess.run([str(path), "version", "--short"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.stdout.strip().startswith(pins["HELM_VERSION"])
+
+
+def build_helm(pins: dict[str, str], out: Path, work: Path, compile_: bool = True) -> None:
+    """Build helm from a scratch module requiring cmd/helm at the pinned version, like kwok.
+
+    helm's go.mod has no replaces; the version it reports comes from ldflags,
+    as its own Makefile sets them, so `helm version` names the pin.
+    """
+    env = go_env()
+    version = pins["HELM_VERSION"]
+    module = "helm.sh/helm/" + version.split(".", 1)[0]  # v4.3.2 -> helm.sh/helm/v4
+    mod = work / "helm"
+    mod.mkdir(parents=True, exist_ok=True)
+    run_step("helm: init scratch module", ["go", "mod", "init", "dockyard.local/helmbuild"], mod, env)
+    info = json.loads(run_step("helm: download module",
+                               ["go", "mod", "download", "-json", pinned(module, version)], mod, env))
+    upstream = json.loads(run_step("helm: read go.mod", ["go", "mod", "edit", "-json", info["GoMod"]], mod, env))
+    if upstream.get("Go"):
+        run_step("helm: go version", ["go", "mod", "edit", f"-go={upstream['Go']}"], mod, env)
+    run_step("helm: require helm", ["go", "get", pinned(f"{module}/cmd/helm", version)], mod, env)
+    ldflags = f"-s -w -X {module}/internal/version.version={version} -X {module}/internal/version.gitTreeState=clean"
+    resolve_or_build("helm", [f"{module}/cmd/helm"], out / "helm", mod, env,
+                     ["-p", "2", "-trimpath", "-ldflags", ldflags], compile_)
+
+
+def ensure_helm() -> Path:
+    """Return the path of the pinned helm, building it into its own cache directory when missing."""
+    pins = versions()
+    out = helm_dir(pins)
+    if helm_ok(out / "helm", pins):
+        return out / "helm"
+    if shutil.which("go") is None:
+        raise StepFailed("step 'find go' failed: Go is needed to build helm")
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="dockyard-helm-") as work:
+        build_helm(pins, out, Path(work))
+    print(f"[binaries] built helm in {time.monotonic() - started:.0f}s", file=sys.stderr)
+    if not helm_ok(out / "helm", pins):
+        raise StepFailed(f"step 'check helm version' failed: {out / 'helm'} does not report {pins['HELM_VERSION']}")
+    return out / "helm"
+
+
 CRD_SOURCES = (  # (module, version key, file in the module, CRD names to keep)
     ("sigs.k8s.io/gateway-api", "GATEWAY_API_VERSION", "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml",
      ("httproutes.gateway.networking.k8s.io",)),
@@ -281,10 +341,11 @@ def plan(names: list[str] | None = None) -> None:
     conflicting module) on machines whose binaries are cached and never rebuild.
     """
     pins = versions()
-    for name in names or list(BUILDERS):
+    planned = {name: build for name, (_, build) in BUILDERS.items()} | {"helm": build_helm}
+    for name in names or list(planned):
         started = time.monotonic()
         with tempfile.TemporaryDirectory(prefix=f"dockyard-plan-{name}-") as work:
-            BUILDERS[name][1](pins, Path(work), Path(work), False)
+            planned[name](pins, Path(work), Path(work), False)
         print(f"[binaries] {name} resolves in {time.monotonic() - started:.0f}s", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="dockyard-plan-crds-") as work:
         for module, key, _, _ in CRD_SOURCES:
@@ -297,6 +358,8 @@ def main(argv: list[str]) -> int:
     try:
         if cmd == "ensure":
             print(ensure())
+        elif cmd == "helm":
+            print(ensure_helm())
         elif cmd == "plan":
             plan(argv[2:] or None)
         elif cmd == "check":
@@ -306,7 +369,7 @@ def main(argv: list[str]) -> int:
             print(f"{where}: " + (f"missing {', '.join(missing)}" if missing else "complete"))
             return 1 if missing else 0
         else:
-            print(f"usage: {argv[0]} ensure|check|plan [kubernetes|etcd|kwok ...]", file=sys.stderr)
+            print(f"usage: {argv[0]} ensure|check|helm|plan [kubernetes|etcd|kwok|helm ...]", file=sys.stderr)
             return 2
     except StepFailed as exc:
         print(f"[binaries] {exc}", file=sys.stderr)

@@ -1,0 +1,1 @@
+"""Dockyard's Helm chart (deploy/helm/dockyard) and the generator of its RBAC table."""
