@@ -111,31 +111,39 @@ def history(cmd: c.History, who: str = "", reply_to: dict | None = None) -> Mess
 
 
 def logs(cmd: c.Logs, who: str = "", reply_to: dict | None = None) -> Message:
-    kube = _kube()
-    if kube is None:
+    """/logs: each pod's last lines, on every cluster of the environment (pods named `<cluster>/<pod>` there)."""
+    rt = runtime.get()
+    if rt.settings.kubeconfig is None and not rt.rules.catalog.clusters:
         raise PermanentError(NO_CLUSTER)
-    target = Target.of(runtime.get().rules, cmd.service, cmd.env)
-    pods = _read(lambda: fetching.pods(kube, target.namespace, {"app": cmd.service}), target.namespace)
+    where = fanout.places(rt, cmd.service, cmd.env)
     per_pod: list[replies.PodLog] = []
     never_restarted: list[str] = []
-    for pod in sorted(pods, key=lambda p: p.metadata.name):
-        name = pod.metadata.name
-        crash = fetching.last_crash(pod, cmd.service) if cmd.previous else None
-        if cmd.previous and crash is None:
-            never_restarted.append(name)
-            continue
-        try:
-            text = kube.core.read_namespaced_pod_log(name, target.namespace, container=cmd.service,
-                                                     tail_lines=cmd.tail, previous=cmd.previous, _request_timeout=10)
-            per_pod.append(replies.PodLog(name, tuple(text.splitlines()) or ("(no output)",), crash))
-        except ApiException as exc:
-            per_pod.append(replies.PodLog(name, (f"(no logs: {api_errors.message(exc)})",), crash))
-        except (HTTPError, OSError) as exc:
-            per_pod.append(replies.PodLog(name, (f"(no logs: {exc.__class__.__name__})",), crash))
+    for place in where:
+        label = f"{place.cluster}/" if len(where) > 1 else ""
+        _pod_logs(cmd, place.kube, place.target.namespace, label, per_pod, never_restarted)
     # Every line asked for is shown unless the sink answering cannot carry them all in one message.
     budget = registry.text_budget((reply_to or {}).get("sink"))
     return replies.logs_message(cmd.service, cmd.env, cmd.tail, per_pod, budget, previous=cmd.previous,
                                 never_restarted=tuple(never_restarted), zone=_zone(reply_to))
+
+
+def _pod_logs(cmd: c.Logs, kube: Kube, namespace: str, label: str, per_pod: list, never_restarted: list) -> None:
+    """Append one cluster's pods' logs (or why there are none) for /logs."""
+    pods = _read(lambda: fetching.pods(kube, namespace, {"app": cmd.service}), namespace)
+    for pod in sorted(pods, key=lambda p: p.metadata.name):
+        name = pod.metadata.name
+        crash = fetching.last_crash(pod, cmd.service) if cmd.previous else None
+        if cmd.previous and crash is None:
+            never_restarted.append(label + name)
+            continue
+        try:
+            text = kube.core.read_namespaced_pod_log(name, namespace, container=cmd.service,
+                                                     tail_lines=cmd.tail, previous=cmd.previous, _request_timeout=10)
+            per_pod.append(replies.PodLog(label + name, tuple(text.splitlines()) or ("(no output)",), crash))
+        except ApiException as exc:
+            per_pod.append(replies.PodLog(label + name, (f"(no logs: {api_errors.message(exc)})",), crash))
+        except (HTTPError, OSError) as exc:
+            per_pod.append(replies.PodLog(label + name, (f"(no logs: {exc.__class__.__name__})",), crash))
 
 
 def config(cmd: c.Config, who: str = "", reply_to: dict | None = None) -> Message:

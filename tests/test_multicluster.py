@@ -167,6 +167,8 @@ def test_status_and_history_show_each_cluster_and_the_total(chat, two_clusters):
     [history] = chat("alice", "/history split in prod")
     assert re.search(r"#\d+  v1  alice .* on east, west", history["text"]), history["text"]
     assert re.search(r"#\d+  v4  alice .* on east, west  ← current", history["text"])
+    [logs] = chat("alice", "/logs split --tail 2 in prod")
+    assert logs["text"].count("── east/split-") == 3 and logs["text"].count("── west/split-") == 2, logs["text"]
     west = two_clusters["west"]
     west.stop("kube-apiserver")
     try:
