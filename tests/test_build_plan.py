@@ -23,7 +23,8 @@ EXACT = re.compile(r"^[A-Za-z0-9_.\-\[\],]+==[0-9][0-9A-Za-z.+\-]*$")
 
 def test_every_control_plane_version_is_exact():
     pins = binaries.versions()
-    assert set(pins) >= {"K8S_VERSION", "ETCD_VERSION", "KWOK_VERSION", "GATEWAY_API_VERSION", "ISTIO_API_VERSION"}
+    assert set(pins) >= {"K8S_VERSION", "ETCD_VERSION", "KWOK_VERSION", "GATEWAY_API_VERSION", "ISTIO_API_VERSION",
+                         "HELM_VERSION"}
     for key, version in pins.items():
         binaries.pinned(key, version)  # raises StepFailed naming the file when a pin floats
 
@@ -74,5 +75,5 @@ def test_the_whole_control_plane_build_resolves_from_scratch():
     if proc.returncode != 0:
         pytest.fail("the control-plane build no longer resolves on a clean machine:\n"
                     + proc.stderr[-4000:] + "\nrerun it alone: make k8s-plan", pytrace=False)
-    for name in ("kubernetes", "etcd", "kwok"):
+    for name in ("kubernetes", "etcd", "kwok", "helm"):
         assert f"[binaries] {name} resolves in" in proc.stderr
