@@ -99,5 +99,15 @@ def test_every_procfile_process_can_start_in_the_image():
 
 
 def test_the_host_virtualenv_and_history_stay_out_of_the_image():
-    for path in (".venv/bin/python", ".git/HEAD", ".run/web.log", "core/__pycache__/config.cpython-311.pyc"):
+    for path in (".venv/bin/python", ".git/HEAD", ".run/web.log", "core/__pycache__/config.cpython-311.pyc",
+                 "tests/conftest.py"):
         assert _ignored(path), f"{path} would be copied into the image"
+
+
+def test_nothing_copied_into_the_image_imports_what_is_kept_out():
+    """tests/ and bench/ stay out of the image, so no module in it may import them."""
+    importing = re.compile(r"^\s*(from|import)\s+(tests|bench)\b", re.M)
+    for path in ROOT.rglob("*.py"):
+        relative = path.relative_to(ROOT).as_posix()
+        if not _ignored(relative):
+            assert not importing.search(path.read_text()), f"{relative} imports a package the image lacks"
