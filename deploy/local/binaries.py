@@ -58,14 +58,14 @@ def expected_version(tool: str, pins: dict[str, str]) -> str:
     """The version string `tool --version` must contain."""
     if tool == "etcd":
         return pins["ETCD_VERSION"].lstrip("v")
-    if tool == "kwok":
-        return pins["KWOK_VERSION"]
+    if tool in ("kwok", "helm"):
+        return pins[f"{tool.upper()}_VERSION"]
     return pins["K8S_VERSION"]
 
 
 def reported_version(path: Path, tool: str) -> str:
     """What the binary says about its own version ('' when it won't run)."""
-    args = [str(path), "version", "--client"] if tool == "kubectl" else [str(path), "--version"]
+    args = [str(path), *{"kubectl": ["version", "--client"], "helm": ["version", "--short"]}.get(tool, ["--version"])]
     try:
         out = subprocess.run(args, capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired):
@@ -179,6 +179,23 @@ def build_etcd(pins: dict[str, str], out: Path, work: Path, compile_: bool = Tru
                      ["-trimpath", "-ldflags", ldflags], compile_)
 
 
+def scratch_module(name: str, module: str, version: str, work: Path, env: dict[str, str]) -> tuple[Path, dict]:
+    """A scratch module at the Go version `module@version` asks for; returns it and the download's info.
+
+    For modules without replaces (kwok, helm): requiring one of their packages
+    then resolves exactly the versions their own go.mod names.
+    """
+    mod = work / name
+    mod.mkdir(parents=True, exist_ok=True)
+    run_step(f"{name}: init scratch module", ["go", "mod", "init", f"dockyard.local/{name}build"], mod, env)
+    info = json.loads(run_step(f"{name}: download module",
+                               ["go", "mod", "download", "-json", pinned(module, version)], mod, env))
+    upstream = json.loads(run_step(f"{name}: read go.mod", ["go", "mod", "edit", "-json", info["GoMod"]], mod, env))
+    if upstream.get("Go"):
+        run_step(f"{name}: go version", ["go", "mod", "edit", f"-go={upstream['Go']}"], mod, env)
+    return mod, info
+
+
 def build_kwok(pins: dict[str, str], out: Path, work: Path, compile_: bool = True) -> None:
     """Build kwok from a scratch module, like the others, and copy its stage YAMLs.
 
@@ -188,14 +205,7 @@ def build_kwok(pins: dict[str, str], out: Path, work: Path, compile_: bool = Tru
     """
     env = go_env()
     version = pins["KWOK_VERSION"]
-    mod = work / "kwok"
-    mod.mkdir(parents=True, exist_ok=True)
-    run_step("kwok: init scratch module", ["go", "mod", "init", "dockyard.local/kwokbuild"], mod, env)
-    info = json.loads(run_step("kwok: download module",
-                               ["go", "mod", "download", "-json", pinned("sigs.k8s.io/kwok", version)], mod, env))
-    upstream = json.loads(run_step("kwok: read go.mod", ["go", "mod", "edit", "-json", info["GoMod"]], mod, env))
-    if upstream.get("Go"):
-        run_step("kwok: go version", ["go", "mod", "edit", f"-go={upstream['Go']}"], mod, env)
+    mod, info = scratch_module("kwok", "sigs.k8s.io/kwok", version, work, env)
     run_step("kwok: require kwok", ["go", "get", pinned("sigs.k8s.io/kwok/cmd/kwok", version)], mod, env)
     resolve_or_build("kwok", ["sigs.k8s.io/kwok/cmd/kwok"], out / "kwok", mod, env,
                      ["-trimpath", "-ldflags", "-s -w"], compile_)
@@ -214,17 +224,6 @@ def helm_dir(pins: dict[str, str]) -> Path:
     return cache_root() / f"helm-{pins['HELM_VERSION']}" / "bin"
 
 
-def helm_ok(path: Path, pins: dict[str, str]) -> bool:
-    """helm exists and reports the pinned version (`helm version` has no --version flag)."""
-    if not path.is_file():
-        return False
-    try:
-        out = subprocess.run([str(path), "version", "--short"], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.stdout.strip().startswith(pins["HELM_VERSION"])
-
-
 def build_helm(pins: dict[str, str], out: Path, work: Path, compile_: bool = True) -> None:
     """Build helm from a scratch module requiring cmd/helm at the pinned version, like kwok.
 
@@ -234,14 +233,7 @@ def build_helm(pins: dict[str, str], out: Path, work: Path, compile_: bool = Tru
     env = go_env()
     version = pins["HELM_VERSION"]
     module = "helm.sh/helm/" + version.split(".", 1)[0]  # v4.3.2 -> helm.sh/helm/v4
-    mod = work / "helm"
-    mod.mkdir(parents=True, exist_ok=True)
-    run_step("helm: init scratch module", ["go", "mod", "init", "dockyard.local/helmbuild"], mod, env)
-    info = json.loads(run_step("helm: download module",
-                               ["go", "mod", "download", "-json", pinned(module, version)], mod, env))
-    upstream = json.loads(run_step("helm: read go.mod", ["go", "mod", "edit", "-json", info["GoMod"]], mod, env))
-    if upstream.get("Go"):
-        run_step("helm: go version", ["go", "mod", "edit", f"-go={upstream['Go']}"], mod, env)
+    mod, _ = scratch_module("helm", module, version, work, env)
     run_step("helm: require helm", ["go", "get", pinned(f"{module}/cmd/helm", version)], mod, env)
     ldflags = f"-s -w -X {module}/internal/version.version={version} -X {module}/internal/version.gitTreeState=clean"
     resolve_or_build("helm", [f"{module}/cmd/helm"], out / "helm", mod, env,
@@ -252,7 +244,7 @@ def ensure_helm() -> Path:
     """Return the path of the pinned helm, building it into its own cache directory when missing."""
     pins = versions()
     out = helm_dir(pins)
-    if helm_ok(out / "helm", pins):
+    if expected_version("helm", pins) in reported_version(out / "helm", "helm"):
         return out / "helm"
     if shutil.which("go") is None:
         raise StepFailed("step 'find go' failed: Go is needed to build helm")
@@ -261,7 +253,7 @@ def ensure_helm() -> Path:
     with tempfile.TemporaryDirectory(prefix="dockyard-helm-") as work:
         build_helm(pins, out, Path(work))
     print(f"[binaries] built helm in {time.monotonic() - started:.0f}s", file=sys.stderr)
-    if not helm_ok(out / "helm", pins):
+    if expected_version("helm", pins) not in reported_version(out / "helm", "helm"):
         raise StepFailed(f"step 'check helm version' failed: {out / 'helm'} does not report {pins['HELM_VERSION']}")
     return out / "helm"
 
