@@ -94,6 +94,13 @@ def credential_env_names() -> set[str]:
     return names
 
 
+def test_the_chart_passes_helm_lint_strict_with_the_example_rules(helm):
+    rules = [f"--set-file=rules.{name}={ROOT / 'rules' / f'{name}.yaml'}" for name in ("catalog", "routing", "policy")]
+    proc = subprocess.run([helm, "lint", "--strict", str(CHART), '--set-json=redis.url="redis://redis:6379/0"',
+                           *rules], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "0 chart(s) failed" in proc.stdout, proc.stdout + proc.stderr
+
+
 def test_every_procfile_process_is_a_deployment_with_its_command(helm):
     procfile = {name.strip(): shlex.split(cmd) for name, _, cmd in
                 (line.partition(":") for line in (ROOT / "Procfile").read_text().splitlines()) if cmd.strip()}
