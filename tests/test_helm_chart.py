@@ -2,7 +2,7 @@
 
 Rendering checks what a platform team reads in the chart (the Procfile's commands, probes, credentials
 from a Secret, the rules mounted where DOCKYARD_RULES_DIR points, RBAC exactly deploy/manifests/rbac.py's
-table). The live tests install it as release `yard` in its own namespace, with its own ServiceAccount,
+table). The live tests `helm install` it as release `yard` in its own namespace, with its own ServiceAccount,
 so the session's `dockyard` identity (tests/test_security_rbac.py) keeps exactly its grants; they see
 every Deployment's pods scheduled and Ready under kwok, and act as the chart's ServiceAccount through the
 kubeconfig the chart renders.
@@ -53,10 +53,10 @@ def helm() -> str:
     return str(binaries.ensure_helm())
 
 
-def template(helm: str, *args: str) -> subprocess.CompletedProcess:
-    """`helm template` of the chart with the example rules and the given extra flags."""
+def template(helm: str, *args: str, command: str = "template") -> subprocess.CompletedProcess:
+    """`helm template` (or install) of the chart with the example rules and the given extra flags."""
     rules = [f"--set-file=rules.{name}={ROOT / 'rules' / f'{name}.yaml'}" for name in ("catalog", "routing", "policy")]
-    return subprocess.run([helm, "template", RELEASE, str(CHART), "-n", NAMESPACE, *rules, *args],
+    return subprocess.run([helm, command, RELEASE, str(CHART), "-n", NAMESPACE, *rules, *args],
                           capture_output=True, text=True, timeout=120)
 
 
@@ -209,16 +209,23 @@ def test_the_ingress_exposes_webhooks_and_chat_but_not_metrics_and_the_servicemo
 
 @pytest.fixture(scope="module")
 def installed(cluster, helm, tmp_path_factory) -> Iterator[list[dict]]:
-    """The chart applied as admin (what `helm install` would send), removed afterwards."""
-    proc = template(helm, "--set=redis.url=redis://redis:6379/0")
-    assert proc.returncode == 0, proc.stderr
-    cluster.kubectl("create", "namespace", NAMESPACE)
+    """The chart installed as admin with `helm install`, as the README tells a platform team; removed afterwards."""
+    values = '--set-json=redis.url="redis://redis:6379/0"'
+    rendered = template(helm, values)
+    assert rendered.returncode == 0, rendered.stderr
+    admin = f"--kubeconfig={cluster.admin_kubeconfig}"
     try:
-        cluster.kubectl("apply", "-f", "-", stdin=proc.stdout)
-        yield [doc for doc in yaml.safe_load_all(proc.stdout) if doc]
+        proc = template(helm, values, admin, "--create-namespace", command="install")
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        yield [doc for doc in yaml.safe_load_all(rendered.stdout) if doc]
     finally:
-        cluster.kubectl("delete", "--ignore-not-found", "--wait=false", "-f", "-", stdin=proc.stdout)
-        cluster.kubectl("delete", "namespace", NAMESPACE, "--wait=false")
+        uninstall = subprocess.run([helm, "uninstall", RELEASE, "-n", NAMESPACE, admin], capture_output=True,
+                                   text=True, timeout=120)
+        cluster.kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false")
+    # helm uninstall also removes the Roles it made in the catalog's namespaces: nothing stays granted.
+    assert uninstall.returncode == 0, uninstall.stdout + uninstall.stderr
+    assert not cluster.kubectl("get", "roles,rolebindings,clusterroles,clusterrolebindings", "-A", "-o", "name",
+                               "-l", f"app.kubernetes.io/instance={RELEASE}").strip()
 
 
 @pytest.fixture(scope="module")
