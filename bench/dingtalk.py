@@ -13,6 +13,7 @@ import requests
 
 from bench.report import Figure
 from bench.stack import ALERTMANAGER_TOKEN, Stack
+from tests.fakes.alertmanager import one_alert_group
 
 SECTION = "dingtalk burst"
 PER_MINUTE = 20
@@ -21,16 +22,8 @@ WAIT_SECONDS = 360  # what has not arrived by then counts as lost (digests carry
 
 
 def group(i: int) -> dict:
-    name = f"Burst{i:04d}"
-    labels = {"alertname": name, "service": "web", "team": "storefront", "severity": "warning",
-              "namespace": "shop-prod", "pod": f"web-7d9f8b6c5-{i:05x}"}
-    notes = {"summary": f"p99 latency of web-7d9f8b6c5-{i:05x} above 2s"}
-    return {"version": "4", "groupKey": f'{{}}:{{alertname="{name}"}}', "truncatedAlerts": 0, "status": "firing",
-            "receiver": "dockyard", "groupLabels": {"alertname": name}, "commonLabels": labels,
-            "commonAnnotations": notes, "externalURL": "http://alertmanager.example:9093",
-            "alerts": [{"status": "firing", "labels": labels, "annotations": notes, "startsAt": "2026-05-01T08:00:00Z",
-                        "endsAt": "0001-01-01T00:00:00Z", "fingerprint": f"{i:016x}",
-                        "generatorURL": f"http://prometheus.example/graph?g0.expr=latency&i={i}"}]}
+    return one_alert_group(f"Burst{i:04d}", f"web-7d9f8b6c5-{i:05x}", i, "http://alertmanager.example:9093",
+                           f"http://prometheus.example/graph?g0.expr=latency&i={i}")
 
 
 def run(stack: Stack, events: int = 500) -> list[Figure]:

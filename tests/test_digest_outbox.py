@@ -28,6 +28,7 @@ from core.config import Settings
 from core.runtime import Runtime
 from handlers.app import create_app
 from rules import load_rules
+from tests.fakes.alertmanager import one_alert_group
 from tests.fakes.dingtalk_api import DingTalkAPI
 from tests.fakes.feishu_api import FeishuAPI
 from tests.fakes.wecom_api import WeComAPI
@@ -52,16 +53,7 @@ def graph_in_markdown(i: int) -> str:
 
 def webhook(i: int) -> dict:
     """Alertmanager's webhook (version 4) for one group of one firing alert."""
-    name = f"Latency{i:03d}"
-    labels = {"alertname": name, "service": "web", "team": "storefront", "severity": "warning",
-              "namespace": "shop-prod", "pod": f"web-{i:03d}"}
-    summary = {"summary": f"p99 latency of web-{i:03d} above 2s"}
-    return {"version": "4", "groupKey": f'{{}}:{{alertname="{name}"}}', "truncatedAlerts": 0, "status": "firing",
-            "receiver": "dockyard", "groupLabels": {"alertname": name}, "commonLabels": labels,
-            "commonAnnotations": summary, "externalURL": AM_URL,
-            "alerts": [{"status": "firing", "labels": labels, "annotations": summary,
-                        "startsAt": "2024-05-01T08:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
-                        "generatorURL": graph(i), "fingerprint": f"{i:016x}"}]}
+    return one_alert_group(f"Latency{i:03d}", f"web-{i:03d}", i, AM_URL, graph(i), starts_at="2024-05-01T08:00:00Z")
 
 
 def _feishu_views(api: FeishuAPI) -> list[tuple[str, list[str]]]:

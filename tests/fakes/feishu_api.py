@@ -86,18 +86,24 @@ class FeishuAPI(StandIn):
         self.record(kind="bot", token=token, card=payload["card"], size=len(body))
         return 200, {"code": 0, "msg": "success", "data": {}}
 
-    def _app(self, query, headers, payload: dict, body: bytes):
+    def _app_card(self, headers, payload: dict, body: bytes) -> tuple[dict | None, tuple[int, dict] | None]:
+        """The card an app request (a send or a patch) carries, or Feishu's refusal: token, size, content."""
         bearer = (headers.get("Authorization") or "").removeprefix("Bearer ")
         if bearer not in self.tenant_tokens:
-            return 400, {"code": 99991663, "msg": "Invalid access token for authorization"}
+            return None, (400, {"code": 99991663, "msg": "Invalid access token for authorization"})
+        if len(body) > 30 * 1024:
+            return None, (400, {"code": 230025, "msg": "The length of the message content reaches its limit."})
+        try:
+            return json.loads(payload.get("content") or ""), None
+        except ValueError:
+            return None, (400, {"code": 230001, "msg": "invalid content"})
+
+    def _app(self, query, headers, payload: dict, body: bytes):
+        card, refused = self._app_card(headers, payload, body)
+        if refused:
+            return refused
         if (query.get("receive_id_type") or [""])[0] != "chat_id" or payload.get("receive_id") not in self.chats:
             return 400, {"code": 230002, "msg": "The bot can not be outside the group."}
-        if len(body) > 30 * 1024:
-            return 400, {"code": 230025, "msg": "The length of the message content reaches its limit."}
-        try:
-            card = json.loads(payload.get("content") or "")
-        except ValueError:
-            return 400, {"code": 230001, "msg": "invalid content"}
         if payload.get("msg_type") != "interactive" or not isinstance(card, dict):
             return 400, {"code": 230001, "msg": "msg_type interactive needs a card"}
         if not self._within(f"chat:{payload['receive_id']}", ((5, 1.0),)):
@@ -109,18 +115,12 @@ class FeishuAPI(StandIn):
         return 200, {"code": 0, "msg": "success", "data": {"message_id": message_id}}
 
     def _patch(self, message_id: str, headers, payload: dict, body: bytes):
-        bearer = (headers.get("Authorization") or "").removeprefix("Bearer ")
-        if bearer not in self.tenant_tokens:
-            return 400, {"code": 99991663, "msg": "Invalid access token for authorization"}
+        card, refused = self._app_card(headers, payload, body)
+        if refused:
+            return refused
         message = self.messages.get(message_id)
         if message is None:
             return 400, {"code": 230001, "msg": "Your request contains an invalid request parameter: message_id"}
-        if len(body) > 30 * 1024:
-            return 400, {"code": 230025, "msg": "The length of the message content reaches its limit."}
-        try:
-            card = json.loads(payload.get("content") or "")
-        except ValueError:
-            return 400, {"code": 230001, "msg": "invalid content"}
         shared = lambda c: isinstance(c, dict) and (c.get("config") or {}).get("update_multi") is True  # noqa: E731
         if not shared(message["card"]) or not shared(card):
             return 400, {"code": 230099, "msg": "Failed to create card content: only a shared card "
