@@ -268,17 +268,6 @@ def logs_message(name: str, env: str, tail: int, per_pod: list[PodLog], budget: 
     return Message(title=f"{name} ({env}) {which}, last {tail} lines per pod", lines=tuple(lines), footer=footer)
 
 
-def events_message(name: str, since_seconds: int, events: list[dict]) -> Message:
-    """/events: the Warning events kept for a service, newest last."""
-    span = f"{since_seconds // 3600}h" if since_seconds % 3600 == 0 else f"{since_seconds // 60}m"
-    if not events:
-        return Message(title=f"no warnings for {name} in the last {span}")
-    lines = tuple(f"{(e.get('at') or '')[11:19]}  {e.get('env', '')}  {e['reason']}  {e.get('object', '')}: "
-                  f"{e['message']}" for e in events[-50:])
-    more = (f"{len(events) - 50} older not shown",) if len(events) > 50 else ()
-    return Message(title=f"{name}: {len(events)} warning(s) in the last {span}", lines=more + lines)
-
-
 def job_failed(what: str, attempts: int | None, reason: str, job_id: str) -> Message:
     """After the last retry: what failed, why, and how to run it again."""
     tries = f" after {attempts} attempts" if attempts else ""
