@@ -36,13 +36,17 @@ def matches(event: dict, grep: str) -> bool:
     return grep.casefold() in text.casefold()
 
 
-def _when(event: dict) -> datetime:
-    """When it was last seen, for ordering (the order kept is the order the watcher listed them in)."""
+def _when(event: dict) -> tuple[datetime, int]:
+    """When it was last seen, for ordering. Timestamps have whole seconds, so events of the same second are
+    ordered by the apiserver's resourceVersion (etcd's revision: later writes are larger); a list returns them
+    by name, not by time. Rows kept without one keep the order the watcher kept them in."""
+    rv = str(event.get("rv") or "")
+    revision = int(rv) if rv.isdigit() else 0
     try:
         at = datetime.fromisoformat(str(event.get("at") or "").replace("Z", "+00:00"))
     except ValueError:
-        return datetime.min.replace(tzinfo=timezone.utc)
-    return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+        return datetime.min.replace(tzinfo=timezone.utc), revision
+    return (at if at.tzinfo else at.replace(tzinfo=timezone.utc)), revision
 
 
 def select(events: list[dict], level: str = "all", grep: str = "") -> list[dict]:

@@ -22,9 +22,10 @@ USAGE = "/events <svc> [--since 1h] [--level warning|normal|all] [--grep <word>]
 
 
 def k8s_event(uid: str, type_: str, reason: str, message: str, count: int = 1, obj: str = "web-5d8f7c9b4-x2x9k",
-              at: str = "2026-12-04T15:41:07Z") -> dict:
+              at: str = "2026-12-04T15:41:07Z", rv: str = "4711") -> dict:
     """A core/v1 Event as the API serves it (sanitized to plain data, as the watcher sees it)."""
-    return {"metadata": {"uid": uid, "name": f"{obj}.{uid}", "namespace": "shop-test"}, "type": type_,
+    return {"metadata": {"uid": uid, "name": f"{obj}.{uid}", "namespace": "shop-test", "resourceVersion": rv},
+            "type": type_,
             "reason": reason, "message": message, "count": count, "firstTimestamp": "2026-12-04T15:30:00Z",
             "lastTimestamp": at, "source": {"component": "kubelet", "host": "node-a1"},
             "involvedObject": {"kind": "Pod", "name": obj, "namespace": "shop-test"}}
@@ -67,7 +68,7 @@ def test_a_kept_event_has_the_seed_columns():
     assert detect.kept_event(event, "test") == {
         "uid": "u1", "type": "Normal", "reason": "Pulled", "message": event["message"], "object": "web-5d8f7c9b4-x2x9k",
         "kind": "Pod", "reporter": "kubelet", "host": "node-a1", "count": 3, "at": "2026-12-04T15:41:07Z",
-        "env": "test"}
+        "env": "test", "rv": "4711"}
 
 
 def test_newer_events_api_fields_are_read_too():
@@ -145,6 +146,15 @@ def test_each_event_is_one_line_with_level_reason_count_reporter_host_and_dated_
 
 def test_a_repeat_replaces_its_earlier_count_and_the_newest_is_last():
     assert [(e["reason"], e["count"]) for e in select(KEPT)] == [("Pulled", 1), ("Started", 1), ("Unhealthy", 4)]
+
+
+def test_events_of_the_same_second_are_ordered_by_when_the_apiserver_stored_them():
+    # A list returns events by name; within one second only the resourceVersion says which came later.
+    same = "2026-12-04T15:41:07Z"
+    listed = [detect.kept_event(k8s_event("p", "Normal", "Pulled", "pulled", obj="web-1", at=same, rv="910"), "test"),
+              detect.kept_event(k8s_event("s", "Normal", "ScalingReplicaSet", "scaled up", obj="web", at=same,
+                                          rv="905"), "test")]
+    assert [e["reason"] for e in select(listed)] == ["ScalingReplicaSet", "Pulled"]
 
 
 def test_level_and_keyword_filter_what_is_shown():

@@ -111,14 +111,16 @@ def keeps(event: dict, levels: str) -> bool:
 
 def kept_event(event: dict, env: str) -> dict:
     """What /events shows of an event (the seed teams' columns): level, reason, message, object, reporter,
-    source host, count and when it was last seen; `uid` lets a repeat replace its earlier count."""
+    source host, count and when it was last seen; `uid` lets a repeat replace its earlier count, and `rv` (the
+    apiserver's resourceVersion) orders events last seen within the same second."""
     source, involved = event.get("source") or {}, event.get("involvedObject") or {}
     return {"uid": (event.get("metadata") or {}).get("uid", ""), "type": event.get("type") or "Normal",
             "reason": event.get("reason") or "", "message": event.get("message") or "",
             "object": involved.get("name") or "", "kind": involved.get("kind") or "",
             "reporter": source.get("component") or event.get("reportingComponent") or "",
             "host": source.get("host") or event.get("reportingInstance") or "",
-            "count": _count(event), "at": _last_seen(event), "env": env}
+            "count": _count(event), "at": _last_seen(event), "env": env,
+            "rv": (event.get("metadata") or {}).get("resourceVersion", "")}
 
 
 def endpoint_state(ready: int, minimum: int) -> str:
