@@ -12,9 +12,11 @@ from rq import Callback, Queue, Retry
 from core import logs, metrics
 from core.config import Settings
 
-QUEUES = ("commands", "rollouts", "builds", "notify")
+# In the order a worker listening on several takes them: `outbox` (the quota-paced flushes) first, so a
+# backlog of notify jobs never holds back the sends that drain it.
+QUEUES = ("outbox", "commands", "rollouts", "builds", "notify")
 # Short jobs that only talk to Redis and chat APIs: a worker may run them without forking per job.
-NO_FORK_QUEUES = frozenset({"notify"})
+NO_FORK_QUEUES = frozenset({"outbox", "notify"})
 DEFAULT_TIMEOUT = 600
 
 

@@ -130,7 +130,7 @@ def test_send_too_fast_backs_off_and_keeps_every_message(ding, ding_api):
     ding.work()
     assert [c["kind"] for c in ding_api.calls] == ["too_fast"]
     assert ding.rt.redis.llen(outbox.outbox_key("storefront")) == 3  # nothing dropped
-    scheduled = Queue("notify", connection=ding.rt.redis).scheduled_job_registry.get_job_ids()
+    scheduled = Queue("outbox", connection=ding.rt.redis).scheduled_job_registry.get_job_ids()
     assert len(scheduled) == 1  # the flush comes back after the back-off
 
 

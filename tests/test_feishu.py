@@ -221,7 +221,7 @@ def test_frequency_limited_backs_off_and_keeps_every_message(both):
     fs.work()
     assert [c["kind"] for c in api.calls] == ["too_fast"]
     assert fs.rt.redis.llen(outbox.outbox_key("feishu", "oncall")) == 3
-    assert len(Queue("notify", connection=fs.rt.redis).scheduled_job_registry.get_job_ids()) == 1
+    assert len(Queue("outbox", connection=fs.rt.redis).scheduled_job_registry.get_job_ids()) == 1
 
 
 def test_a_bot_card_shows_the_command_and_acts_as_nobody(both):

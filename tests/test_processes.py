@@ -113,8 +113,8 @@ def test_the_notifier_runs_short_jobs_in_its_own_process_and_takes_no_long_ones(
     refused = subprocess.run([str(ROOT / "dockyard"), "worker", "--queues", "notify,rollouts", "--no-fork"],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2
-    assert "safe only for the short jobs of notify; run rollouts in a forking worker" in refused.stderr
-    notifier = subprocess.Popen([str(ROOT / "dockyard"), "worker", "--queues", "notify", "--no-fork"],
+    assert "safe only for the short jobs of notify, outbox; run rollouts in a forking worker" in refused.stderr
+    notifier = subprocess.Popen([str(ROOT / "dockyard"), "worker", "--queues", "outbox,notify", "--no-fork"],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         redis = Redis.from_url(own_redis.url)

@@ -174,7 +174,7 @@ def test_freq_out_of_limit_backs_off_and_keeps_every_message(wc, api):
     wc.work()
     assert [c["kind"] for c in api.calls] == ["too_fast"]
     assert wc.rt.redis.llen(outbox.outbox_key("wecom", "storefront")) == 3
-    assert len(Queue("notify", connection=wc.rt.redis).scheduled_job_registry.get_job_ids()) == 1
+    assert len(Queue("outbox", connection=wc.rt.redis).scheduled_job_registry.get_job_ids()) == 1
 
 
 def test_answers_to_one_member_stay_within_30_a_minute_so_wecom_discards_none(wc, api):

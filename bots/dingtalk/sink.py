@@ -141,7 +141,7 @@ def schedule_flush(redis: Redis, robot: str, delay: float | None = None) -> None
     flag = f"dockyard:dingtalk:flush-pending:{robot}"
     if not redis.set(flag, "1", nx=True, ex=int(delay or 0) + 120):
         return
-    enqueue(redis, runtime.get().settings, "notify", "jobs.dingtalk.flush", "dingtalk-flush", delay=delay,
+    enqueue(redis, runtime.get().settings, shared.FLUSH_QUEUE, "jobs.dingtalk.flush", "dingtalk-flush", delay=delay,
             robot=robot)
 
 

@@ -6,6 +6,11 @@ into digest messages, so every event is delivered and none is dropped. What does
 for the next window, and an answer that says "too fast" (or any refusal) keeps the messages and
 backs off. Each platform describes itself with a Quota: its limits, its size limit and renderer,
 and how its answers read.
+
+Sends are paced: a few may go at once (`burst`), then one per `pace` (the tightest limit spread
+evenly). Without pacing the first events of a storm each went out alone and spent the whole minute's
+quota in its first second, so everything after them waited a minute; paced, the rest goes out as
+digests every few seconds, and the quota is never idle while something waits.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from dataclasses import dataclass
 
@@ -29,6 +34,7 @@ from jobs.queues import enqueue
 
 MAX_PENDING_READ = 5000
 FLUSH_JOB = "jobs.outbox.flush"
+FLUSH_QUEUE = "outbox"  # ahead of the notify jobs that fill the outbox: a backlog never holds the flush back
 QUEUED = "queued:"  # how a sink's reference starts when the message waits in an outbox, not yet sent
 BOXES = "dockyard:outboxes"  # every outbox ever pushed to, as "<sink>:<box>", for the backlog gauge
 
@@ -50,6 +56,12 @@ class Quota:
     # The platform's id for the message an answer accepted, where it can be edited later (bots/sinks/edits.py).
     message_id: Callable[[dict], str | None] = lambda answer: None
     prefix: str = ""  # starts a digest's title, as titled() starts every message's (set per destination)
+    burst: int = 5  # sends that may go at once before pacing sets in (see room())
+
+    @property
+    def pace(self) -> float:
+        """Seconds between sends while a backlog waits: the tightest limit's count spread over its window."""
+        return max(seconds / count for count, seconds in self.limits)
 
 
 @dataclass(frozen=True)
@@ -154,21 +166,35 @@ def backlog(redis: Redis) -> dict[str, int]:
     return out
 
 
-def _slots(redis: Redis, quota: Quota, box: str, now: float) -> int:
-    """How many more sends every window allows right now."""
-    key = sent_key(quota.sink, box)
-    redis.zremrangebyscore(key, 0, now - max(seconds for _, seconds in quota.limits))
-    return min(count - redis.zcount(key, now - seconds, "+inf") for count, seconds in quota.limits)
+def room(stamps: Sequence[float], quota: Quota, now: float) -> tuple[int, float]:
+    """How many sends may go now, and (when none may) the seconds until one may. Pure.
 
-
-def _next_slot(redis: Redis, quota: Quota, box: str, now: float) -> float:
-    """Seconds until every window has room for one more send."""
-    key, wait = sent_key(quota.sink, box), 0.0
+    `stamps` are the destination's recent sends. Every window of the platform must have room, and
+    the pace too: a generic cell rate (GCRA) over the same stamps, with `burst` sends of credit.
+    """
+    ordered = sorted(stamps)
+    slots, wait = quota.burst, 0.0
     for count, seconds in quota.limits:
-        stamps = [score for _, score in redis.zrangebyscore(key, now - seconds, "+inf", withscores=True)]
-        if len(stamps) >= count:  # full: the send that leaves the window first frees a slot
-            wait = max(wait, stamps[len(stamps) - count] + seconds - now)
-    return max(1.0, wait)
+        inside = [s for s in ordered if s > now - seconds]
+        slots = min(slots, count - len(inside))
+        if len(inside) >= count:  # full: the send that leaves the window first frees a slot
+            wait = max(wait, inside[len(inside) - count] + seconds - now)
+    pace, theoretical = quota.pace, float("-inf")
+    for stamp in ordered:
+        theoretical = max(theoretical, stamp) + pace
+    theoretical = max(theoretical, now)
+    paced = int((now + quota.burst * pace - theoretical) / pace + 1e-9)
+    slots = max(0, min(slots, paced))
+    if paced <= 0:
+        wait = max(wait, theoretical - (quota.burst - 1) * pace - now)
+    return slots, (0.0 if slots else wait)
+
+
+def _stamps(redis: Redis, quota: Quota, box: str, now: float) -> list[float]:
+    """The destination's sends within its longest window (older ones are dropped here)."""
+    key, longest = sent_key(quota.sink, box), max(seconds for _, seconds in quota.limits)
+    redis.zremrangebyscore(key, 0, now - longest)
+    return [score for _, score in redis.zrangebyscore(key, now - longest, "+inf", withscores=True)]
 
 
 def flush(redis: Redis, quota: Quota, box: str, send: Callable[..., dict],
@@ -185,7 +211,7 @@ def flush(redis: Redis, quota: Quota, box: str, send: Callable[..., dict],
     """
     key = outbox_key(quota.sink, box)
     newest = edits.newest(redis, quota.sink, box) if edit else {}  # before the outbox: see edits.newest
-    slots = _slots(redis, quota, box, now())
+    slots, _ = room(_stamps(redis, quota, box, now()), quota, now())
     sent = events = 0
     retry_after: float | None = None
     if edit and newest:  # a refused edit is queued as a post, so the outbox is read after this
@@ -226,7 +252,9 @@ def flush(redis: Redis, quota: Quota, box: str, send: Callable[..., dict],
         events += len(batch)
     waiting = redis.llen(key)
     if waiting and retry_after is None:
-        retry_after = _next_slot(redis, quota, box, now())
+        at = now()
+        # At least a second: the RQ scheduler that brings the flush back looks once a second.
+        retry_after = max(1.0, room(_stamps(redis, quota, box, at), quota, at)[1])
     return Flushed(sent, events, waiting, retry_after)
 
 
@@ -242,7 +270,7 @@ def schedule_flush(redis: Redis, settings: Settings, sink: str, box: str, delay:
     """Make sure one flush job for the destination is queued (or scheduled after `delay` seconds)."""
     if not redis.set(pending_key(sink, box), "1", nx=True, ex=int(delay or 0) + 120):
         return
-    enqueue(redis, settings, "notify", FLUSH_JOB, f"{sink}-flush", delay=delay, sink=sink, box=box)
+    enqueue(redis, settings, FLUSH_QUEUE, FLUSH_JOB, f"{sink}-flush", delay=delay, sink=sink, box=box)
 
 
 class OutboxSink:
