@@ -111,6 +111,13 @@ class Procs:
         proc.wait(10)
         return pids
 
+    def revive(self) -> list[str]:
+        """Start again every replica that exited, as Kubernetes restarts a container; the names restarted."""
+        dead = [name for name, proc in self.running.items() if proc.poll() is not None]
+        for name in dead:
+            self.start(name)
+        return dead
+
     def stop_all(self) -> None:
         for proc in self.running.values():
             if proc.poll() is None:

@@ -194,3 +194,154 @@ def _worker_running(platform: Platform, job_id: str) -> str:
 
     pids = {w.pid for w in Worker.all(connection=platform.rt.redis) if w.get_current_job_id() == job_id}
     return next(name for name in ("worker.1", "worker.2") if platform.procs.running[name].pid in pids)
+
+
+def _probe_without_redis(platform: Platform) -> dict[str, int]:
+    """Every inbound endpoint once while Redis is down: each must say 503, why, and when to retry."""
+    push = {"object_kind": "push", "ref": "refs/heads/main", "after": "b" * 40, "checkout_sha": "b" * 40,
+            "user_username": "alice", "project": {"path_with_namespace": "shop/f0"}}
+    alert = {"version": "4", "groupKey": "{}:{alertname=\"X\"}", "status": "firing", "receiver": "dockyard",
+             "groupLabels": {"alertname": "X"}, "commonLabels": {"alertname": "X"}, "commonAnnotations": {},
+             "externalURL": "http://am:9093", "alerts": [{"status": "firing", "labels": {"alertname": "X"},
+                                                          "annotations": {}, "startsAt": "2026-12-04T10:00:00Z"}]}
+    asked = {
+        "/webhooks/gitlab": dict(json=push, headers={"X-Gitlab-Token": HOOK_TOKEN, "X-Gitlab-Event": "Push Hook",
+                                                     "X-Gitlab-Event-UUID": "probe-1"}),
+        "/webhooks/alertmanager": dict(json=alert, headers={"Authorization": "Bearer fault-am-token"}),
+    }
+    out = {}
+    for path, kwargs in asked.items():
+        response = requests.post(f"{platform.web}{path}", timeout=10, **kwargs)
+        out[path] = response.status_code
+        assert response.status_code == 503, (path, response.status_code, response.text)
+        assert response.headers["Retry-After"] == "5" and "Redis is unreachable" in response.json()["error"]
+    ready = requests.get(f"{platform.web}/readyz", timeout=10)
+    out["/readyz"] = ready.status_code
+    assert ready.status_code == 503 and "redis unreachable" in ready.json()["reasons"][0]
+    return out
+
+
+def test_redis_killed_and_restarted_from_its_aof_loses_nothing_it_acknowledged(platform):
+    stream = platform.stream(pushes=8)
+    wait_until(lambda: len(stream.sent.accepted_pushes()) >= 2, 30, "the first pushes accepted")
+    platform.redis.kill()  # kill -9: whatever Redis answered "OK" to is in its AOF (appendfsync always)
+    probes = _probe_without_redis(platform)
+    time.sleep(2)  # the stream meets the outage
+    platform.redis.start()  # same port, same directory: the AOF is replayed
+    restarted = platform.procs.revive()  # a process that exited on the outage is restarted, as a pod would be
+    wait_until(lambda: web_ready(platform.web), 30, "/readyz after Redis is back")
+    counts = report("redis", settle(platform, stream.finish(), timeout=180), appendfsync="always",
+                    probes_while_down=probes, processes_restarted=restarted)
+    assert counts["answered"].get("503", 0) > 0 and counts["answered"].get("500", 0) == 0, counts
+    assert counts["answered_5xx_without_reason"] == 0
+    assert counts["accepted"] == counts["finished"] and counts["duplicates"] == 0, counts
+
+
+def deploy_some(platform: Platform, n: int) -> list[str]:
+    """n services built and rolled out to test by pushes (one pod each)."""
+    stream = platform.stream(pushes=n, every=0.2)
+    sent = stream.finish()
+    counts = settle(platform, sent)
+    assert counts["finished"] == counts["accepted"], counts
+    return [p["service"] for p in sent.accepted_pushes()]
+
+
+def incident(platform: Platform, service: str) -> list[dict]:
+    return [m for m in platform.feed() if f"{service} (test): OOMKilled" in m["text"].splitlines()[0]]
+
+
+def oom_count(message: dict) -> int:
+    match = re.search(r"OOMKilled ×(\d+)", message["text"])
+    return int(match.group(1)) if match else 1
+
+
+def _pods(kube, service: str) -> list:
+    return kube.core.list_namespaced_pod(NS, label_selector=f"app={service}").items
+
+
+def _simulate(kube, service: str, what: str | None) -> None:
+    for pod in _pods(kube, service):
+        kube.core.patch_namespaced_pod(pod.metadata.name, NS, {"metadata": {"annotations": {
+            "dockyard.dev/simulate": what, "dockyard.dev/simulate-interval": "1s" if what else None}}})
+
+
+def _restarts(kube, service: str) -> int:
+    return sum(c.restart_count for pod in _pods(kube, service) for c in pod.status.container_statuses or [])
+
+
+def _every_oom_once(platform: Platform, kube, services: list[str]) -> dict:
+    """Wait until each service's one incident message counts every OOM its pod had; count refs."""
+    def counted() -> bool:
+        return all(incident(platform, s) and max(oom_count(m) for m in incident(platform, s)) == _restarts(kube, s)
+                   for s in services)
+    wait_until(counted, 60, "every OOM counted in its incident", interval=0.5)
+    refs = {s: len({m["ref"] for m in incident(platform, s)}) for s in services}
+    return {"incidents": len(services), "ooms": sum(_restarts(kube, s) for s in services),
+            "messages": sum(refs.values()), "duplicates": sum(n - 1 for n in refs.values())}
+
+
+def test_sigkill_of_the_watcher_mid_storm_reports_each_incident_once(platform):
+    services = deploy_some(platform, 4)
+    kube = connect(platform.cluster.admin_kubeconfig)  # faults are injected as the admin
+    for service in services:
+        _simulate(kube, service, "oom")
+    try:
+        wait_until(lambda: sum(bool(incident(platform, s)) for s in services) >= 2, 40, "the storm's first incidents")
+        platform.procs.kill("watcher")
+        wait_until(lambda: min(_restarts(kube, s) for s in services) >= 3, 30, "OOMs while nobody watches")
+        platform.procs.start("watcher")
+        time.sleep(3)
+    finally:
+        for service in services:
+            _simulate(kube, service, None)
+    counts = report("watcher-mid-storm", _every_oom_once(platform, kube, services))
+    assert counts["messages"] == counts["incidents"] and counts["duplicates"] == 0, counts
+
+
+def test_sigkill_of_the_scheduler_mid_plan_fires_each_timed_change_once(platform):
+    services = deploy_some(platform, 4)
+    conversations = {}
+    for i, service in enumerate(services):
+        stream = Stream(platform.rt, platform.web, [], command="")
+        stream.command = f"/deploy {service} v2 in {3 + 3 * i}s"
+        stream.chat(service)
+        [entry] = stream.sent.commands.values()
+        conversations[service] = entry["conversation"]
+
+    def texts(service: str) -> list[str]:
+        return [json.loads(r)["text"] for r in
+                platform.rt.redis.lrange(conversation_key(conversations[service]), 0, -1)]
+
+    def done(service: str) -> list[str]:
+        return [t for t in texts(service) if "v2" in t.splitlines()[0] and "done" in t.splitlines()[0]]
+    wait_until(lambda: done(services[0]), 60, "the first timed change done")
+    platform.procs.kill("scheduler")  # between its steps: the others are still due
+    platform.procs.start("scheduler")
+    wait_until(lambda: all(done(s) for s in services), 120, "every timed change done")
+    time.sleep(2)  # a duplicate firing would show by now
+    fired = {s: len(done(s)) for s in services}
+    counts = report("scheduler-mid-plan", {"scheduled": len(services), "fired": sum(fired.values()),
+                                           "messages": sum(len(texts(s)) for s in services),
+                                           "duplicates": sum(n - 1 for n in fired.values())})
+    assert counts["fired"] == counts["scheduled"] and counts["duplicates"] == 0, (counts, {s: texts(s) for s in services})
+
+
+def test_apiserver_restarted_during_a_watch_loses_no_job_and_repeats_no_incident(platform):
+    [service] = deploy_some(platform, 1)
+    kube = connect(platform.cluster.admin_kubeconfig)
+    stream = platform.stream(pushes=4, every=1.0)
+    wait_until(lambda: len(stream.sent.accepted_pushes()) >= 1, 30, "the first push accepted")
+    platform.cluster.restart_apiserver()  # the watch breaks; builds and rollouts meet a closed port
+    kube = connect(platform.cluster.admin_kubeconfig)
+    _simulate(kube, service, "oom")
+    try:
+        wait_until(lambda: _restarts(kube, service) >= 2 and incident(platform, service), 60,
+                   "an incident after the restart")
+    finally:
+        _simulate(kube, service, None)
+    seen = _every_oom_once(platform, kube, [service])
+    counts = report("apiserver-restart", settle(platform, stream.finish(), timeout=180),
+                    incidents=seen["incidents"], incident_messages=seen["messages"],
+                    incident_duplicates=seen["duplicates"])
+    assert counts["accepted"] == counts["finished"] and counts["duplicates"] == 0, counts
+    assert counts["incident_messages"] == 1 and counts["incident_duplicates"] == 0, counts
