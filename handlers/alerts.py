@@ -14,7 +14,8 @@ from core import audit, durable, logs
 from core.runtime import Runtime
 from handlers.auth import refuse_unless
 from handlers.counting import counted_request
-from jobs.queues import enqueue
+from jobs.prepared import prepared
+from jobs.queues import DEFAULT_TIMEOUT
 
 bp = Blueprint("alerts", __name__)
 log = logging.getLogger("dockyard.alerts")
@@ -39,8 +40,9 @@ def _labels(value: object, where: str) -> dict[str, str]:
     return value
 
 
-def parse(payload: object) -> AlertGroup:
-    """The webhook body as an AlertGroup; ValueError names the first thing that is wrong."""
+def group_dict(payload: object) -> dict:
+    """The webhook body as the notify job's data (AlertGroup.to_dict()'s shape, built without the dataclasses
+    on the hot path); ValueError names the first thing that is wrong."""
     if not isinstance(payload, dict):
         raise ValueError("body is not a JSON object")
     if str(payload.get("version")) != "4":
@@ -57,18 +59,23 @@ def parse(payload: object) -> AlertGroup:
     for index, raw in enumerate(raw_alerts):
         if not isinstance(raw, dict) or raw.get("status") not in ("firing", "resolved"):
             raise ValueError(f"alerts[{index}] needs a status of firing or resolved")
-        alerts.append(Alert(status=raw["status"], labels=_labels(raw.get("labels", {}), f"alerts[{index}].labels"),
-                            annotations=_labels(raw.get("annotations", {}), f"alerts[{index}].annotations"),
-                            starts_at=str(raw.get("startsAt", "")), ends_at=str(raw.get("endsAt", "")),
-                            generator_url=str(raw.get("generatorURL", "")), fingerprint=str(raw.get("fingerprint", ""))))
+        alerts.append({"status": raw["status"], "labels": _labels(raw.get("labels", {}), f"alerts[{index}].labels"),
+                       "annotations": _labels(raw.get("annotations", {}), f"alerts[{index}].annotations"),
+                       "starts_at": str(raw.get("startsAt", "")), "ends_at": str(raw.get("endsAt", "")),
+                       "generator_url": str(raw.get("generatorURL", "")), "fingerprint": str(raw.get("fingerprint", ""))})
     truncated = payload.get("truncatedAlerts", 0)
     if not isinstance(truncated, int) or truncated < 0:
         raise ValueError("truncatedAlerts must be a whole number")
-    return AlertGroup(group_key=payload["groupKey"], status=payload["status"], receiver=payload["receiver"],
-                      group_labels=_labels(payload.get("groupLabels", {}), "groupLabels"),
-                      common_labels=_labels(payload.get("commonLabels", {}), "commonLabels"),
-                      common_annotations=_labels(payload.get("commonAnnotations", {}), "commonAnnotations"),
-                      external_url=str(payload.get("externalURL", "")), truncated=truncated, alerts=tuple(alerts))
+    return {"group_key": payload["groupKey"], "status": payload["status"], "receiver": payload["receiver"],
+            "group_labels": _labels(payload.get("groupLabels", {}), "groupLabels"),
+            "common_labels": _labels(payload.get("commonLabels", {}), "commonLabels"),
+            "common_annotations": _labels(payload.get("commonAnnotations", {}), "commonAnnotations"),
+            "external_url": str(payload.get("externalURL", "")), "truncated": truncated, "alerts": tuple(alerts)}
+
+
+def parse(payload: object) -> AlertGroup:
+    """The webhook body as an AlertGroup; ValueError names the first thing that is wrong."""
+    return AlertGroup.from_dict(group_dict(payload))
 
 
 @bp.post("/webhooks/alertmanager")
@@ -81,15 +88,14 @@ def webhook():
     if refusal:
         return refusal
     try:
-        payload = json.loads(request.get_data() or b"null")
-        group = parse(payload)
+        group = group_dict(json.loads(request.get_data() or b"null"))
     except ValueError as exc:
         return jsonify(error=f"malformed Alertmanager payload: {exc}"), 400
-    writes = durable.batch(rt.redis)  # the job, its audit entry and the counters: one round trip
-    job = enqueue(rt.redis, rt.settings, "notify", "jobs.alerts.notify", "alert", pipeline=writes,
-                  group=group.to_dict())
-    audit.record_in(writes, audit.Entry("alertmanager", "alertmanager", f"{group.status} {group.group_key}"[:200],
-                                        group.common_labels.get("alertname", ""), "accepted", logs.request_id.get()))
+    writes = durable.Writes()  # the job, its audit entry and the counters: one round trip
+    job = prepared(rt.redis, rt.settings, "notify", "jobs.alerts.notify", "alert", DEFAULT_TIMEOUT).add(
+        writes, group=group)
+    audit.record_in(writes, audit.Entry("alertmanager", "alertmanager", f"{group['status']} {group['group_key']}"[:200],
+                                        group["common_labels"].get("alertname", ""), "accepted", logs.request_id.get()))
     counted_request(writes, "/webhooks/alertmanager", 202)
     durable.commit(rt.redis, writes, replicas=rt.settings.redis_wait_replicas)
-    return jsonify(queued=job.id, alerts=len(group.alerts)), 202
+    return jsonify(queued=job, alerts=len(group["alerts"])), 202

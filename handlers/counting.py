@@ -6,9 +6,10 @@ from flask import g
 from redis.client import Pipeline
 
 from core import metrics
+from core.durable import Writes
 
 
-def counted_request(writes: Pipeline, endpoint: str, status: int, method: str = "POST") -> None:
+def counted_request(writes: Pipeline | Writes, endpoint: str, status: int, method: str = "POST") -> None:
     """Count this request in `writes` (core.durable); the app's after_request then leaves it alone.
 
     Only for the status the handler is about to answer: any other answer is counted as usual.

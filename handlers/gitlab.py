@@ -15,7 +15,7 @@ from core.runtime import Runtime
 from deploy.build import gitrefs
 from handlers.auth import refuse_unless
 from handlers.counting import counted_request
-from jobs.queues import enqueue
+from jobs.prepared import prepared
 
 bp = Blueprint("gitlab", __name__)
 log = logging.getLogger("dockyard.gitlab")
@@ -100,10 +100,10 @@ def queue_builds(rt: Runtime, push: Push, services: list[str], delivery: str | N
     when its builds are queued: a failure in between can neither lose the push (GitLab's retry
     answered "duplicate") nor build it twice.
     """
-    writes = durable.batch(rt.redis)
-    jobs = [enqueue(rt.redis, rt.settings, "builds", "jobs.build.run", "build", pipeline=writes,
-                    job_id=f"build-{service}-{push.sha[:12]}", timeout=rt.settings.build_timeout + 300,
-                    service=service, project=push.project, sha=push.sha, ref=push.ref, user=push.user)
+    writes = durable.Writes()
+    build = prepared(rt.redis, rt.settings, "builds", "jobs.build.run", "build", rt.settings.build_timeout + 300)
+    jobs = [build.add(writes, f"build-{service}-{push.sha[:12]}", service=service, project=push.project,
+                      sha=push.sha, ref=push.ref, user=push.user)
             for service in services]
     audit.record_in(writes, audit.Entry(push.user, "gitlab", f"{event} {push.ref} {push.sha[:8]}",
                                         ",".join(services), "accepted", logs.request_id.get()))
@@ -111,7 +111,7 @@ def queue_builds(rt: Runtime, push: Push, services: list[str], delivery: str | N
     if not durable.commit(rt.redis, writes, DELIVERY_KEY.format(delivery=delivery) if delivery else None,
                           DEDUPE_SECONDS, replicas=rt.settings.redis_wait_replicas):
         return None
-    return [{"service": service, "job": job.id} for service, job in zip(services, jobs)]
+    return [{"service": service, "job": job} for service, job in zip(services, jobs)]
 
 
 @bp.post("/webhooks/gitlab")

@@ -1,0 +1,140 @@
+"""jobs.queues.enqueue for one kind of job, recorded once per process, then written per job with its own values.
+
+RQ builds a Job object, serialises each field and redis-py encodes each word on every enqueue; for a
+webhook that answers in a fraction of a millisecond that was most of the request (issue #18). What
+enqueue() writes for one queue, function, kind and timeout differs between two jobs only in the job
+id, its creation and enqueue times, its data (function and arguments, pickled and compressed), its
+description and its meta (the request id). So enqueue() itself is recorded twice, with different
+values, and every word that differs between the two must be one of those: the rest stays packed, and
+a job costs only its own words. The job is the one RQ would have written (tests/test_prepared.py
+compares them word by word), so workers run, retry and report it as usual.
+
+If the recordings differ anywhere else (an RQ upgrade that writes something new per job), the
+template is refused and every job goes through enqueue(), with a warning: slower, never wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import zlib
+from typing import Any
+from uuid import uuid4
+
+from redis import Redis
+from rq.utils import get_call_string, now, utcformat
+
+from core import logs
+from core.config import Settings
+from core.durable import Writes, array, pack, packed_word, raw
+from jobs.queues import enqueue
+
+log = logging.getLogger("dockyard.jobs")
+TIMES = (b"created_at", b"enqueued_at")
+COMPUTED = (b"data", b"description", b"meta")
+DESCRIPTION_LENGTH = 75  # what rq.job.Job.get_call_string truncates each argument's repr to
+_TIME = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+
+
+class Prepared:
+    """Writes the jobs of one (queue, func, kind, timeout) as enqueue() would, at a fraction of its cost."""
+
+    def __init__(self, redis: Redis, settings: Settings, queue: str, func: str, kind: str, timeout: int):
+        self.redis, self.settings, self.queue, self.func, self.kind, self.timeout = (
+            redis, settings, queue, func, kind, timeout)
+        first, self._serializer = self._record("dockyard-prepared-a", "request-a", {"value": "a"})
+        second, _ = self._record("dockyard-prepared-b", "request-bb", {"value": "bb", "more": 2})
+        self.commands = len(first)
+        self.parts: list[bytes | tuple[bytes, bytes, bytes]] | None = self._template(first, "dockyard-prepared-a")
+        problem = self._check(second, "dockyard-prepared-b", "request-bb", {"value": "bb", "more": 2})
+        if problem:
+            log.warning("jobs %s are enqueued the slow way: %s (RQ writes something new per job)", func, problem)
+            self.parts = None
+
+    def _record(self, job_id: str, request_id: str, kwargs: dict) -> tuple[list[list[bytes]], Any]:
+        """What enqueue() writes for this job, word by word, and the serializer its job used."""
+        pipeline = self.redis.pipeline(transaction=False)  # records only; never executed
+        token = logs.request_id.set(request_id)
+        try:
+            job = enqueue(self.redis, self.settings, self.queue, self.func, self.kind, pipeline=pipeline,
+                          job_id=job_id, timeout=self.timeout, **kwargs)
+        finally:
+            logs.request_id.reset(token)
+        return [[raw(w) for w in args] for args, _options in pipeline.command_stack], job.serializer
+
+    @staticmethod
+    def _template(commands: list[list[bytes]], job_id: str) -> list[bytes | tuple[bytes, bytes, bytes]]:
+        """Packed bytes, with holes: (what, prefix, suffix) for a word that is prefix + value + suffix."""
+        parts: list[bytes | tuple[bytes, bytes, bytes]] = []
+        placeholder = job_id.encode()
+        for words in commands:
+            parts.append(array(len(words)))
+            for i, word in enumerate(words):
+                field = words[i - 1] if words[0] == b"HSET" and i >= 3 and i % 2 == 1 else None
+                if field in TIMES or field in COMPUTED:
+                    parts.append((field, b"", b""))
+                elif placeholder in word:
+                    prefix, _, suffix = word.partition(placeholder)
+                    parts.append((b"id", prefix, suffix))
+                else:
+                    parts.append(packed_word(word))
+        merged: list[bytes | tuple[bytes, bytes, bytes]] = []  # runs of constant words as one part: fewer joins
+        for part in parts:
+            if isinstance(part, bytes) and merged and isinstance(merged[-1], bytes):
+                merged[-1] += part
+            else:
+                merged.append(part)
+        return merged
+
+    def _check(self, commands: list[list[bytes]], job_id: str, request_id: str, kwargs: dict) -> str:
+        """'' when the template renders the second recording exactly (its times taken from it), else why not."""
+        if self.parts is None:
+            return "no template"
+        recorded = b"".join(pack(words) for words in commands)
+        times = {}
+        for words in commands:
+            if words[0] == b"HSET":
+                times.update({f: v for f, v in zip(words[2::2], words[3::2]) if f in TIMES})
+        if set(times) != set(TIMES) or not all(_TIME.fullmatch(v) for v in times.values()):
+            return f"its times are {times}, not {', '.join(t.decode() for t in TIMES)} in RQ's format"
+        rendered = self._render(job_id, request_id, kwargs, times)
+        return "" if rendered == recorded else "a job's words differ beyond its id, times, data, description and meta"
+
+    def _render(self, job_id: str, request_id: str, kwargs: dict, times: dict[bytes, bytes]) -> bytes:
+        values = {b"id": job_id.encode(), **times,
+                  b"data": zlib.compress(self._serializer.dumps((self.func, None, (), kwargs))),
+                  b"description": get_call_string(self.func, (), kwargs, max_length=DESCRIPTION_LENGTH).encode(),
+                  b"meta": self._serializer.dumps({"request_id": request_id, "kind": self.kind})}
+        return b"".join(part if isinstance(part, bytes) else packed_word(part[1] + values[part[0]] + part[2])
+                        for part in self.parts or ())
+
+    def add(self, writes: Writes, job_id: str | None = None, **kwargs: Any) -> str:
+        """Record the job's writes (with this request's id) in `writes`; returns the job id."""
+        job_id = job_id or str(uuid4())
+        if self.parts is None:
+            pipeline = self.redis.pipeline(transaction=False)
+            enqueue(self.redis, self.settings, self.queue, self.func, self.kind, pipeline=pipeline, job_id=job_id,
+                    timeout=self.timeout, **kwargs)
+            for args, _options in pipeline.command_stack:
+                writes.add_packed(pack(args))
+            return job_id
+        stamp = utcformat(now()).encode()
+        writes.add_packed(self._render(job_id, logs.request_id.get(), kwargs,
+                                       {b"created_at": stamp, b"enqueued_at": stamp}), self.commands)
+        return job_id
+
+
+_PREPARED: dict[tuple, Prepared] = {}
+
+
+def prepared(redis: Redis, settings: Settings, queue: str, func: str, kind: str, timeout: int) -> Prepared:
+    """The Prepared for these, made on first use in this process (one INFO to Redis, via RQ, the first time)."""
+    key = (id(redis), id(settings), queue, func, kind, timeout)
+    found = _PREPARED.get(key)
+    # the entry holds its redis and settings, so their ids cannot be reused while it is here
+    if found is not None and found.redis is redis and found.settings is settings:
+        return found
+    if len(_PREPARED) >= 256:  # tests build many runtimes; a process serving requests keeps a few entries
+        _PREPARED.clear()
+    made = _PREPARED[key] = Prepared(redis, settings, queue, func, kind, timeout)
+    return made
