@@ -43,10 +43,11 @@ class Prepared:
         self.redis, self.settings, self.queue, self.func, self.kind, self.timeout = (
             redis, settings, queue, func, kind, timeout)
         first, self._serializer = self._record("dockyard-prepared-a", "request-a", {"value": "a"})
-        second, _ = self._record("dockyard-prepared-b", "request-bb", {"value": "bb", "more": 2})
+        probe = {"value": "bb", "more": 2, "long": {"text": "é" * 100}}  # a repr RQ's description truncates
+        second, _ = self._record("dockyard-prepared-b", "request-bb", probe)
         self.commands = len(first)
         self.parts: list[bytes | tuple[bytes, bytes, bytes]] | None = self._template(first, "dockyard-prepared-a")
-        problem = self._check(second, "dockyard-prepared-b", "request-bb", {"value": "bb", "more": 2})
+        problem = self._check(second, "dockyard-prepared-b", "request-bb", probe)
         if problem:
             log.warning("jobs %s are enqueued the slow way: %s (RQ writes something new per job)", func, problem)
             self.parts = None
