@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 
 from kubernetes.client.exceptions import ApiException
@@ -29,9 +30,18 @@ def _retry_after(exc: ApiException) -> float | None:
     return float(value) if value and str(value).isdigit() else None
 
 
+RBAC_NOT_FOUND = re.compile(r'RBAC: (cluster)?role(binding)?\.rbac\.authorization\.k8s\.io "[^"]*" not found')
+
+
 def decide(exc: BaseException, namespace: str | None = None) -> Exception:
     """PermanentError or TemporaryError for a failed call to the cluster; the error to raise."""
     if isinstance(exc, ApiException):
+        if exc.status == 403 and RBAC_NOT_FOUND.search(str(exc.body or "").replace('\\"', '"')):
+            # The authorizer names a Role or binding it cannot see: a restarted apiserver answers so until
+            # its RBAC cache has filled (seconds). A role that is really missing fails the same after retries.
+            where = f" for namespace {namespace}" if namespace else ""
+            return TemporaryError(f"the cluster refused Dockyard ({message(exc)}): a restarted apiserver says so "
+                                  f"until its RBAC cache fills; if it lasts, check its RBAC{where}")
         if exc.status in (401, 403):
             where = f" for namespace {namespace}" if namespace else ""
             return PermanentError(f"the cluster refused Dockyard ({message(exc)}): check its RBAC{where}")

@@ -149,6 +149,13 @@ def settle(platform: Platform, sent: Sent, timeout: float = 120) -> dict:
         replies = platform.rt.redis.lrange(conversation_key(c["conversation"]), 0, -1)
         messages += len(replies)
         duplicates += max(0, len(replies) - 1)
+    failed = [f"{j.id}: {(j.latest_result().exc_string or '').strip().splitlines()[-1:]}"
+              for j in (platform.job(i) for p in sent.accepted_pushes() for i in chain(p))
+              if j is not None and j.get_status() == JobStatus.FAILED]
+    failed += [f"{c['text']}: {(j.latest_result().exc_string or '').strip().splitlines()[-1:]}"
+               for c in sent.accepted_commands() if (j := platform.job(c["job"])) and j.get_status() == JobStatus.FAILED]
+    if failed:
+        print("[faults] failed for good:", *failed, sep="\n  ")
     return {"accepted": len(sent.accepted_pushes()) + len(sent.accepted_commands()), "finished": finished,
             "messages": messages, "duplicates": duplicates, "retried_jobs": retried,
             "answered": dict(sorted(sent.statuses.items())), "answered_5xx_without_reason": len(sent.bad)}
@@ -299,21 +306,28 @@ def test_sigkill_of_the_watcher_mid_storm_reports_each_incident_once(platform):
 
 
 def test_sigkill_of_the_scheduler_mid_plan_fires_each_timed_change_once(platform):
+    from state import schedules
+
     services = deploy_some(platform, 4)
-    conversations = {}
-    for i, service in enumerate(services):
-        stream = Stream(platform.rt, platform.web, [], command="")
-        stream.command = f"/deploy {service} v2 in {3 + 3 * i}s"
+    stream = Stream(platform.rt, platform.web, [], command="/deploy {service} v2 in 1m")
+    for service in services:
         stream.chat(service)
-        [entry] = stream.sent.commands.values()
-        conversations[service] = entry["conversation"]
+    conversations = {c["text"].split()[1]: c["conversation"] for c in stream.sent.commands.values()}
+    wait_until(lambda: len([e for e in schedules.pending(platform.rt.redis)
+                            if e.reply_to.get("conversation") in conversations.values()]) == len(services),
+               30, "the timed changes on the schedule")
+    # The grammar's shortest delay is a minute; move them to 3, 6, 9, 12 s from now instead of waiting.
+    for i, service in enumerate(services):
+        [entry] = [e for e in schedules.pending(platform.rt.redis)
+                   if e.reply_to.get("conversation") == conversations[service]]
+        platform.rt.redis.zadd(schedules.DUE, {entry.id: time.time() + 3 + 3 * i})
 
     def texts(service: str) -> list[str]:
         return [json.loads(r)["text"] for r in
                 platform.rt.redis.lrange(conversation_key(conversations[service]), 0, -1)]
 
     def done(service: str) -> list[str]:
-        return [t for t in texts(service) if "v2" in t.splitlines()[0] and "done" in t.splitlines()[0]]
+        return [t for t in texts(service) if t.startswith("✔") and "v2" in t.splitlines()[0]]
     wait_until(lambda: done(services[0]), 60, "the first timed change done")
     platform.procs.kill("scheduler")  # between its steps: the others are still due
     platform.procs.start("scheduler")
