@@ -46,7 +46,8 @@ def test_a_job_whose_worker_was_sigkilled_is_retried_once_its_heartbeat_lapses(r
     enqueue(redis, settings, "commands", "tests.test_crash_recovery.nap", "nap", job_id="sleepy", seconds=120)
     started = Queue("commands", connection=redis).started_job_registry
     try:
-        wait_until(lambda: "sleepy" in started.get_job_ids(cleanup=False), 30, "the job started")
+        wait_until(lambda: "sleepy" in started.get_job_ids(cleanup=False) and Job.fetch(
+            "sleepy", connection=redis).get_status() == JobStatus.STARTED, 30, "the job started")
         horse = [int(p) for p in os.listdir("/proc") if p.isdigit() and _parent(int(p)) == worker.pid]
         for pid in [worker.pid, *horse]:  # the pod dies: the worker and its horse at once
             os.kill(pid, signal.SIGKILL)
