@@ -5,6 +5,7 @@ Sections (all but scale by default, always run in this order):
   chat          parse and submit() vs shlex.split, a Redis PING and a bare RQ enqueue
   classify      watch events classified per second vs json.loads of the same objects
   alert-group   a 1,000-alert group → its one message rendered and queued
+  workers       jobs a second per queue (alert-group jobs in the notifier; the fork floor of the others)
   chat-patched  a /scale in chat → the Deployment patched in the apiserver (local control plane)
   oom           a pod's status patched to OOMKilled → the incident message in the console sink
   dingtalk      a burst of 500 alert groups → all delivered to one robot allowing 20 messages a minute
@@ -31,7 +32,7 @@ from pathlib import Path
 from bench import report
 from bench.report import Figure
 
-ORDER = ("ingest", "chat", "classify", "alert-group", "chat-patched", "oom", "dingtalk", "scale", "memory")
+ORDER = ("ingest", "chat", "classify", "alert-group", "workers", "chat-patched", "oom", "dingtalk", "scale", "memory")
 DEFAULT = tuple(s for s in ORDER if s != "scale")
 NEEDS_CLUSTER = frozenset({"chat-patched", "oom", "scale", "memory"})
 NEEDS_STACK = frozenset(ORDER) - {"classify"}
@@ -47,6 +48,7 @@ def sizes(quick: bool) -> dict[str, dict]:
         "chat": {"n": 300 if quick else 3000},
         "classify": {"n": 3000 if quick else 30_000},
         "alert-group": {"alerts": 1000, "repeats": 3 if quick else 20},
+        "workers": {"n": 200 if quick else 2000, "forked": 30 if quick else 200},
         "chat-patched": {"runs": 5 if quick else 30},
         "oom": {"runs": 5 if quick else 30},
         "dingtalk": {"events": 60 if quick else 500},

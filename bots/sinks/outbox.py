@@ -7,10 +7,12 @@ for the next window, and an answer that says "too fast" (or any refusal) keeps t
 backs off. Each platform describes itself with a Quota: its limits, its size limit and renderer,
 and how its answers read.
 
-Sends are paced: a few may go at once (`burst`), then one per `pace` (the tightest limit spread
-evenly). Without pacing the first events of a storm each went out alone and spent the whole minute's
-quota in its first second, so everything after them waited a minute; paced, the rest goes out as
-digests every few seconds, and the quota is never idle while something waits.
+Flushes are paced in rounds: a few rounds may run at once (`burst`), then one per `pace` (the
+tightest limit spread evenly); a round sends everything waiting that the windows allow, alone only
+while no more than `burst` wait, else packed into digests. Unpaced, the first events of a storm
+each went out alone and spent the minute's whole quota in its first second, so everything after
+them waited a minute; paced, the rest goes out as full digests within seconds, and the quota is
+never idle for more than a pace while something waits.
 """
 
 from __future__ import annotations
@@ -56,11 +58,11 @@ class Quota:
     # The platform's id for the message an answer accepted, where it can be edited later (bots/sinks/edits.py).
     message_id: Callable[[dict], str | None] = lambda answer: None
     prefix: str = ""  # starts a digest's title, as titled() starts every message's (set per destination)
-    burst: int = 5  # sends that may go at once before pacing sets in (see room())
+    burst: int = 5  # flush rounds at once before pacing sets in, and messages a round sends alone (room())
 
     @property
     def pace(self) -> float:
-        """Seconds between sends while a backlog waits: the tightest limit's count spread over its window."""
+        """Seconds between flush rounds while a storm lasts: the tightest limit's count spread over its window."""
         return max(seconds / count for count, seconds in self.limits)
 
 
@@ -83,6 +85,10 @@ def outbox_key(sink: str, box: str) -> str:
 
 def sent_key(sink: str, box: str) -> str:
     return f"dockyard:{sink}:sent:{box}"
+
+
+def rounds_key(sink: str, box: str) -> str:
+    return f"dockyard:{sink}:rounds:{box}"
 
 
 def pending_key(sink: str, box: str) -> str:
@@ -116,7 +122,7 @@ def plan(quota: Quota, messages: list[Message], slots: int) -> list[list[Message
     """
     if slots <= 0 or not messages:
         return []
-    if len(messages) <= slots:
+    if len(messages) <= min(slots, quota.burst):  # a few: each as itself; more would spend the quota on singles
         return [[m] for m in messages]
     batches: list[list[Message]] = [[]]
     for message in messages:
@@ -166,35 +172,39 @@ def backlog(redis: Redis) -> dict[str, int]:
     return out
 
 
-def room(stamps: Sequence[float], quota: Quota, now: float) -> tuple[int, float]:
-    """How many sends may go now, and (when none may) the seconds until one may. Pure.
+def room(sends: Sequence[float], rounds: Sequence[float], quota: Quota, now: float) -> tuple[int, float]:
+    """How many sends this flush round may make, and (when none) the seconds until one may. Pure.
 
-    `stamps` are the destination's recent sends. Every window of the platform must have room, and
-    the pace too: a generic cell rate (GCRA) over the same stamps, with `burst` sends of credit.
+    `sends` are the destination's recent sends, `rounds` the flush rounds that sent them. Every window
+    of the platform bounds the sends; the pace bounds the rounds: a generic cell rate (GCRA) with
+    `burst` rounds of credit, so after a few rounds at once there is one per `pace`.
     """
-    ordered = sorted(stamps)
-    slots, wait = quota.burst, 0.0
+    slots, wait = min(count for count, _ in quota.limits), 0.0
     for count, seconds in quota.limits:
-        inside = [s for s in ordered if s > now - seconds]
+        inside = sorted(s for s in sends if s > now - seconds)
         slots = min(slots, count - len(inside))
         if len(inside) >= count:  # full: the send that leaves the window first frees a slot
             wait = max(wait, inside[len(inside) - count] + seconds - now)
     pace, theoretical = quota.pace, float("-inf")
-    for stamp in ordered:
+    for stamp in sorted(rounds):
         theoretical = max(theoretical, stamp) + pace
     theoretical = max(theoretical, now)
-    paced = int((now + quota.burst * pace - theoretical) / pace + 1e-9)
-    slots = max(0, min(slots, paced))
-    if paced <= 0:
-        wait = max(wait, theoretical - (quota.burst - 1) * pace - now)
+    if now + quota.burst * pace - theoretical < pace - 1e-9:  # no credit: the next round is due later
+        wait, slots = max(wait, theoretical - (quota.burst - 1) * pace - now), 0
+    slots = max(0, slots)
     return slots, (0.0 if slots else wait)
 
 
-def _stamps(redis: Redis, quota: Quota, box: str, now: float) -> list[float]:
-    """The destination's sends within its longest window (older ones are dropped here)."""
-    key, longest = sent_key(quota.sink, box), max(seconds for _, seconds in quota.limits)
+def _stamps(redis: Redis, key: str, longest: float, now: float) -> list[float]:
+    """The stamps in a destination's sorted set within the longest window (older ones are dropped here)."""
     redis.zremrangebyscore(key, 0, now - longest)
     return [score for _, score in redis.zrangebyscore(key, now - longest, "+inf", withscores=True)]
+
+
+def _room(redis: Redis, quota: Quota, box: str, now: float) -> tuple[int, float]:
+    longest = max(max(seconds for _, seconds in quota.limits), quota.burst * quota.pace)
+    return room(_stamps(redis, sent_key(quota.sink, box), longest, now),
+                _stamps(redis, rounds_key(quota.sink, box), longest, now), quota, now)
 
 
 def flush(redis: Redis, quota: Quota, box: str, send: Callable[..., dict],
@@ -211,7 +221,7 @@ def flush(redis: Redis, quota: Quota, box: str, send: Callable[..., dict],
     """
     key = outbox_key(quota.sink, box)
     newest = edits.newest(redis, quota.sink, box) if edit else {}  # before the outbox: see edits.newest
-    slots, _ = room(_stamps(redis, quota, box, now()), quota, now())
+    slots, _ = _room(redis, quota, box, now())
     sent = events = 0
     retry_after: float | None = None
     if edit and newest:  # a refused edit is queued as a post, so the outbox is read after this
@@ -227,7 +237,8 @@ def flush(redis: Redis, quota: Quota, box: str, send: Callable[..., dict],
     batches = plan(quota, pending, slots)
     later = max(0, redis.llen(key) - sum(len(b) for b in batches))
     offset = 0
-    for batch, payload in zip(batches, _payloads(quota, batches, len(pending) > slots, later)):
+    merged = len(pending) > min(slots, quota.burst)  # as plan() decided: digests, not messages alone
+    for batch, payload in zip(batches, _payloads(quota, batches, merged, later)):
         batch_refs, offset = refs[offset:offset + len(batch)], offset + len(batch)
         alone = batch_refs[0] if len(batch) == 1 and batch_refs[0] else None
         try:
@@ -250,11 +261,15 @@ def flush(redis: Redis, quota: Quota, box: str, send: Callable[..., dict],
         pipe.execute()
         sent += 1
         events += len(batch)
+    if sent:  # a round that sent something spends the pace's credit
+        stamp = now()
+        redis.zadd(rounds_key(quota.sink, box), {f"{stamp}:{uuid.uuid4().hex[:8]}": stamp})
+        redis.expire(rounds_key(quota.sink, box), int(quota.burst * quota.pace) * 2 + 1)
     waiting = redis.llen(key)
     if waiting and retry_after is None:
         at = now()
         # At least a second: the RQ scheduler that brings the flush back looks once a second.
-        retry_after = max(1.0, room(_stamps(redis, quota, box, at), quota, at)[1])
+        retry_after = max(1.0, _room(redis, quota, box, at)[1])
     return Flushed(sent, events, waiting, retry_after)
 
 
