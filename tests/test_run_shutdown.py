@@ -114,7 +114,13 @@ class MakeRun:
             if self.master >= 0:
                 self.drain()
             return self.proc.poll() is not None
-        wait_until(gone, 120, "make run to exit", interval=0.2)
+        try:
+            # Its cleanup gives honcho 30 s and each group 10 s before KILL, then stops the control plane:
+            # on a loaded 2-core machine that has taken past two minutes.
+            wait_until(gone, 240, "make run to exit", interval=0.2)
+        except TimeoutError as late:
+            raise AssertionError(f"{late}; still running:\n" + "\n".join(
+                f"{p} {c}" for p, c in marked(self.mark).items())) from None
         # Everything it started is stopped before it exits; a short grace covers the last KILLs landing.
         try:
             wait_until(lambda: not marked(self.mark), 10, "the run's processes to go", interval=0.2)
