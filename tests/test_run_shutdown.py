@@ -134,7 +134,7 @@ class MakeRun:
         assert not self.redis_answers(), "make run left its Redis running"
 
 
-@pytest.mark.timeout(400)
+@pytest.mark.timeout(600)
 def test_closing_the_terminal_stops_everything_make_run_started(tmp_path):
     """Its own Redis, control plane, GitLab stand-in, Alertmanager and every Procfile process."""
     run = MakeRun(tmp_path)
@@ -152,7 +152,7 @@ def test_closing_the_terminal_stops_everything_make_run_started(tmp_path):
         run.kill_everything()
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
 def test_ctrl_c_and_sigterm_stop_everything_make_run_started(tmp_path, cluster, how):
     """Against the session's control plane (KUBECONFIG set), so only the run's own parts start."""
