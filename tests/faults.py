@@ -232,6 +232,31 @@ class Stream:
         return self.sent
 
 
+def probe_without_redis(web: str) -> dict[str, int]:
+    """Every inbound endpoint once while Redis is down: each must say 503, why, and when to retry."""
+    push = {"object_kind": "push", "ref": "refs/heads/main", "after": "b" * 40, "checkout_sha": "b" * 40,
+            "user_username": "alice", "project": {"path_with_namespace": "shop/f0"}}
+    alert = {"version": "4", "groupKey": "{}:{alertname=\"X\"}", "status": "firing", "receiver": "dockyard",
+             "groupLabels": {"alertname": "X"}, "commonLabels": {"alertname": "X"}, "commonAnnotations": {},
+             "externalURL": "http://am:9093", "alerts": [{"status": "firing", "labels": {"alertname": "X"},
+                                                          "annotations": {}, "startsAt": "2026-12-04T10:00:00Z"}]}
+    asked = {
+        "/webhooks/gitlab": dict(json=push, headers={"X-Gitlab-Token": HOOK_TOKEN, "X-Gitlab-Event": "Push Hook",
+                                                     "X-Gitlab-Event-UUID": "probe-1"}),
+        "/webhooks/alertmanager": dict(json=alert, headers={"Authorization": "Bearer fault-am-token"}),
+    }
+    out = {}
+    for path, kwargs in asked.items():
+        response = requests.post(f"{web}{path}", timeout=10, **kwargs)
+        out[path] = response.status_code
+        assert response.status_code == 503, (path, response.status_code, response.text)
+        assert response.headers["Retry-After"] == "5" and "Redis is unreachable" in response.json()["error"]
+    ready = requests.get(f"{web}/readyz", timeout=10)
+    out["/readyz"] = ready.status_code
+    assert ready.status_code == 503 and "redis unreachable" in ready.json()["reasons"][0]
+    return out
+
+
 def write_counts(name: str, counts: dict) -> None:
     """One scenario's counts: a line on stdout (pytest -s) and .run/faults/<name>.json for the README."""
     out = ROOT / ".run" / "faults"
