@@ -7,7 +7,7 @@ import base64
 import json
 import logging
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from bots.alert_messages import Alert, AlertGroup
 from core import audit, durable, logs
@@ -98,4 +98,5 @@ def webhook():
                                         group["common_labels"].get("alertname", ""), "accepted", logs.request_id.get()))
     counted_request(writes, "/webhooks/alertmanager", 202)
     durable.commit(rt.redis, writes, replicas=rt.settings.redis_wait_replicas)
-    return jsonify(queued=job, alerts=len(group["alerts"])), 202
+    # built directly: Flask's jsonify (sorted keys, app lookups) cost more than the rest of the answer
+    return Response(json.dumps({"queued": job, "alerts": len(group["alerts"])}), 202, mimetype="application/json")
