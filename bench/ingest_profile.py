@@ -17,6 +17,7 @@ import cProfile
 import io
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
 
     work = Path(tempfile.mkdtemp(prefix="dockyard-ingest-profile-"))
     server = RedisServer(work / "redis").start()
+    saved = dict(os.environ)  # the apps read their configuration from it; put it back afterwards
     try:
         os.environ.update({"DOCKYARD_REDIS_URL": server.url, "DOCKYARD_RULES_DIR": str(write_rules(work / "rules")),
                            "GITLAB_WEBHOOK_TOKEN": GITLAB_TOKEN, "ALERTMANAGER_WEBHOOK_TOKEN": ALERTMANAGER_TOKEN,
@@ -124,7 +126,10 @@ def main(argv: list[str] | None = None) -> None:
             cpu, wall = measure(app, kind, args.n, profile)
             print(f"{name:<24} {cpu:8.1f} µs CPU {wall:8.1f} µs wall per request", flush=True)
     finally:
+        os.environ.clear()
+        os.environ.update(saved)
         server.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

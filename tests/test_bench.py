@@ -68,3 +68,14 @@ def test_an_unknown_section_is_refused_with_the_list(capsys):
         main(["ingset"])
     assert exit_.value.code == 2
     assert "no section ingset; the sections are ingest, chat, classify" in capsys.readouterr().err
+
+
+def test_the_in_process_ingest_measure_runs_every_target(capsys):
+    """`python -m bench.ingest_profile`: each target answered 2xx to every delivery (else it raises)."""
+    from bench import ingest_profile
+
+    ingest_profile.main(["-n", "20"])
+    printed = capsys.readouterr().out
+    for target in ("dockyard gitlab", "dockyard alertmanager", "obvious gitlab", "obvious alertmanager",
+                   "bare Flask LPUSH", "bare WSGI LPUSH"):
+        assert f"{target} " in printed and "µs CPU" in printed
