@@ -70,7 +70,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     """Run an RQ worker on the named queues, with the scheduler that runs retries."""
-    from jobs.worker import DockyardSimpleWorker, DockyardWorker  # heavy: workers import every job module
+    from jobs.worker import DockyardSimpleWorker, DockyardWorker, work_through_outages  # heavy: every job module
 
     rt = runtime.get()
     logs.setup(rt.settings.log_level, "worker")
@@ -84,9 +84,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
               f"{', '.join(sorted(NO_FORK_QUEUES))}; run {', '.join(sorted(set(queues) - NO_FORK_QUEUES))} "
               f"in a forking worker", file=sys.stderr)
         return 2
-    worker = (DockyardSimpleWorker if args.no_fork else DockyardWorker)(queues, connection=rt.redis)
-    worker.work(with_scheduler=True, burst=args.burst)
-    return 0
+    kind = DockyardSimpleWorker if args.no_fork else DockyardWorker
+    return work_through_outages(lambda: kind(queues, connection=rt.redis), rt.redis, burst=args.burst)
 
 
 def cmd_watcher(args: argparse.Namespace) -> int:

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import signal
 import time
+from collections.abc import Callable
 
+from redis import Redis
+from redis.exceptions import RedisError
 from rq import SimpleWorker, Worker
 
 from core import logs, metrics
+
+log = logging.getLogger("dockyard.worker")
 
 # A worker killed mid-job (SIGKILL, OOM, a node lost) leaves its job "started" until the job's heartbeat
 # lapses, and only a maintenance pass then retries it. RQ's defaults (heartbeat every 30 s + 60 s of
@@ -16,6 +23,7 @@ from core import logs, metrics
 HEARTBEAT_SECONDS = 5
 ABANDONED_AFTER = 15
 MAINTENANCE_SECONDS = 15
+
 
 class _Instrumented:
     """Mixin: request id from job.meta into the log context; duration and outcome into metrics."""
@@ -61,3 +69,45 @@ class DockyardSimpleWorker(_Instrumented, SimpleWorker):
     It cannot heartbeat while its job runs, so it keeps RQ's longer grace: a slow delivery is not
     taken for a dead worker's and run twice.
     """
+
+
+def _answers(redis: Redis) -> bool:
+    try:
+        return bool(redis.ping())
+    except RedisError:
+        return False
+
+
+def work_through_outages(make: Callable[[], Worker], redis: Redis, burst: bool = False) -> int:
+    """Run workers until a signal asks them to stop; the exit code.
+
+    RQ's worker quits when Redis goes away while a job runs (a restart, a failover). Exiting then
+    would take the platform down with it under `make run` (honcho stops every process when one
+    exits), so a fresh worker starts once Redis answers again; the interrupted job is retried when
+    its heartbeat lapses. A worker that keeps quitting with Redis up exits 1, for its supervisor."""
+    quick_quits = 0
+    while True:
+        worker, started = make(), time.monotonic()
+        try:
+            worker.work(with_scheduler=True, burst=burst)
+        except RedisError:  # its teardown, with Redis gone: the scheduler process must not outlive it
+            if worker.scheduler is not None:
+                worker.stop_scheduler()
+        if burst or worker._shutdown_requested_date is not None:
+            return 0
+        # RQ's handlers would ask the worker that quit to stop: a signal now just ends the process.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        wait = 1.0
+        if _answers(redis):
+            quick_quits = quick_quits + 1 if time.monotonic() - started < 10 else 0
+            if quick_quits >= 5:
+                log.error("the worker quit %d times in a row with Redis up; exiting (see the errors above)",
+                          quick_quits)
+                return 1
+        else:
+            log.warning("Redis is unreachable: a new worker starts when it answers again")
+        while not _answers(redis):
+            time.sleep(wait)
+            wait = min(wait * 2, 30.0)
+        time.sleep(min(quick_quits, 5))

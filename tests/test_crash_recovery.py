@@ -73,3 +73,33 @@ def _parent(pid: int) -> int:
 def nap(seconds: float) -> None:
     """A job that runs long enough to be killed mid-way."""
     time.sleep(seconds)
+
+
+def test_a_worker_outlives_a_redis_restart_mid_job_and_works_on(tmp_path):
+    """RQ's worker quits when Redis vanishes while a job runs; under `make run` that stopped everything."""
+    from redis import Redis
+
+    from deploy.local.services import RedisServer
+
+    own = RedisServer(tmp_path / "redis").start()
+    env = {**os.environ, "DOCKYARD_REDIS_URL": own.url, "DOCKYARD_RULES_DIR": str(ROOT / "rules")}
+    env.pop("KUBECONFIG", None)
+    worker = subprocess.Popen([str(ROOT / "dockyard"), "worker", "--queues", "commands"], cwd=ROOT, env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        redis = Redis.from_url(own.url)
+        queue = Queue("commands", connection=redis)
+        queue.enqueue("tests.test_crash_recovery.nap", 30, job_id="interrupted")
+        wait_until(lambda: Job.fetch("interrupted", connection=redis).get_status() == JobStatus.STARTED, 30,
+                   "the job started")
+        own.proc.kill()  # Redis dies mid-job (kill -9) and comes back on the same port, empty
+        own.proc.wait(10)
+        time.sleep(2 * HEARTBEAT_SECONDS)  # the worker's heartbeat while it watches its job meets no Redis
+        own.start()
+        after = queue.enqueue("os.getpid", job_id="after")
+        wait_until(lambda: after.get_status(refresh=True) == JobStatus.FINISHED, 60, "a job after the outage")
+        assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(30)
+        own.stop()

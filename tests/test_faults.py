@@ -210,13 +210,14 @@ def test_redis_killed_and_restarted_from_its_aof_loses_nothing_it_acknowledged(p
     probes = probe_without_redis(platform.web)
     time.sleep(2)  # the stream meets the outage
     platform.redis.start()  # same port, same directory: the AOF is replayed
-    restarted = platform.procs.revive()  # a process that exited on the outage is restarted, as a pod would be
+    restarted = platform.procs.revive()  # none should need it: every process waits for Redis to come back
     wait_until(lambda: web_ready(platform.web), 30, "/readyz after Redis is back")
     counts = report("redis", settle(platform, stream.finish(), timeout=180), appendfsync="always",
                     probes_while_down=probes, processes_restarted=restarted)
     assert counts["answered"].get("503", 0) > 0 and counts["answered"].get("500", 0) == 0, counts
     assert counts["answered_5xx_without_reason"] == 0
     assert counts["accepted"] == counts["finished"] and counts["duplicates"] == 0, counts
+    assert restarted == [], f"exited on the Redis outage: {restarted}"
 
 
 def deploy_some(platform: Platform, n: int) -> list[str]:
