@@ -4,8 +4,9 @@ A webhook or chat command must record several things (the delivery as seen, its 
 entry, counters). Sent one by one they cost a round trip each, and a crash between them could
 mark a delivery seen without its job. Here the writes are recorded first (on `Writes`, or on a
 redis-py pipeline that is never executed: RQ's `enqueue(pipeline=...)`, `audit.record_in`,
-`metrics.inc` take one), then run by one Lua script: it sets the guard key only if absent, and
-only then replays every write. Redis runs a script atomically, so either all of it happened or none.
+`metrics.inc` take one), then run by one Lua script: if the guard key is absent it replays every
+write, then sets the guard. Redis runs a script atomically (nothing else runs in between), so a
+delivery is never marked seen without its writes.
 
 The writes travel as one MessagePack argument that the script unpacks with Redis's own `cmsgpack`:
 an RQ job alone is some forty words, and redis-py encoding each one as its own script argument
@@ -25,12 +26,13 @@ from redis.exceptions import NoScriptError, RedisError
 
 # ARGV: guard key ('' for none), its TTL in seconds, the commands (a MessagePack array of arrays of strings).
 REPLAY = """
-if ARGV[1] ~= '' then
-  if not redis.call('SET', ARGV[1], '1', 'NX', 'EX', ARGV[2]) then return 0 end
-end
-for _, command in ipairs(cmsgpack.unpack(ARGV[3])) do
+local commands = cmsgpack.unpack(ARGV[3])
+if ARGV[1] ~= '' and redis.call('EXISTS', ARGV[1]) == 1 then return 0 end
+for _, command in ipairs(commands) do
   redis.call(unpack(command))
 end
+-- the guard last: a write that fails (a key of the wrong type) leaves the delivery unseen, so its retry runs
+if ARGV[1] ~= '' then redis.call('SET', ARGV[1], '1', 'EX', ARGV[2]) end
 return 1
 """
 REPLAY_SHA = hashlib.sha1(REPLAY.encode()).hexdigest()

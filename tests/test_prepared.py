@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from redis.exceptions import ResponseError
 from rq.job import Job
 
 from core import audit, durable, logs, metrics
@@ -110,6 +111,20 @@ def test_a_guarded_commit_writes_everything_once_and_nothing_the_second_time(rt,
     assert redis.lrange("test:list", 0, -1) == [b"one"]
     assert [e.who for e in audit.since(redis, 60)] == ["ana"]
     assert 0 < redis.ttl("test:guard") <= 60
+
+
+def test_a_write_that_fails_leaves_the_delivery_unseen_so_its_retry_is_accepted(rt, redis):
+    def attempt() -> bool:
+        writes = durable.Writes()
+        writes.add("RPUSH", "test:list", "one")
+        return durable.commit(rt.redis, writes, "test:guard", 60)
+
+    redis.set("test:list", "not a list")  # the write fails: WRONGTYPE
+    with pytest.raises(ResponseError, match="WRONGTYPE"):
+        attempt()
+    assert not redis.exists("test:guard")
+    redis.delete("test:list")
+    assert attempt() is True and redis.lrange("test:list", 0, -1) == [b"one"]
 
 
 def test_the_commit_works_on_a_redis_that_never_saw_the_script(rt, redis):
