@@ -136,11 +136,12 @@ def queue_builds(rt: Runtime, push: Push, services: list[str], delivery: str | N
 def webhook():
     """Push Hook and Tag Push Hook: authenticate, validate, then dedupe and enqueue in one transaction."""
     rt: Runtime = current_app.extensions["dockyard"]
-    refusal = refuse_unless(rt.settings.gitlab_webhook_token, request.headers.get("X-Gitlab-Token", ""), "GitLab",
+    headers = request.headers  # once: each use of `request` goes through a context-local proxy
+    refusal = refuse_unless(rt.settings.gitlab_webhook_token, headers.get("X-Gitlab-Token", ""), "GitLab",
                             "GITLAB_WEBHOOK_TOKEN", "X-Gitlab-Token")
     if refusal:
         return refusal
-    event = request.headers.get("X-Gitlab-Event", "")
+    event = headers.get("X-Gitlab-Event", "")
     if event not in HANDLED:
         return jsonify(ignored=f"event {event or '(none)'} is not handled; Dockyard builds on Push Hook and "
                                f"Tag Push Hook"), 200
@@ -153,7 +154,7 @@ def webhook():
     services, why = services_for(rt, push)
     if not services:
         return jsonify(ignored=why), 200
-    delivery = request.headers.get("Idempotency-Key") or request.headers.get("X-Gitlab-Event-UUID")
+    delivery = headers.get("Idempotency-Key") or headers.get("X-Gitlab-Event-UUID")
     jobs = queue_builds(rt, push, services, delivery, event)
     if jobs is None:
         return jsonify(duplicate=f"delivery {delivery} was already accepted"), 200
