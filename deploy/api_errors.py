@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 
 from kubernetes.client.exceptions import ApiException
+from rq import get_current_job
 from urllib3.exceptions import HTTPError
 
 from core.errors import PermanentError, TemporaryError
@@ -33,6 +34,12 @@ def _retry_after(exc: ApiException) -> float | None:
 RBAC_NOT_FOUND = re.compile(r'RBAC: (cluster)?role(binding)?\.rbac\.authorization\.k8s\.io "[^"]*" not found')
 
 
+def _first_try() -> bool:
+    """Whether this runs in an RQ job's first attempt (the worker counts tries in job.meta)."""
+    job = get_current_job()
+    return job is not None and int(job.meta.get("tries", 1)) <= 1
+
+
 def decide(exc: BaseException, namespace: str | None = None) -> Exception:
     """PermanentError or TemporaryError for a failed call to the cluster; the error to raise."""
     if isinstance(exc, ApiException):
@@ -44,6 +51,11 @@ def decide(exc: BaseException, namespace: str | None = None) -> Exception:
                                   f"until its RBAC cache fills; if it lasts, check its RBAC{where}")
         if exc.status in (401, 403):
             where = f" for namespace {namespace}" if namespace else ""
+            if _first_try():
+                # An apiserver that just restarted may refuse with a plain 403 until its RBAC cache fills,
+                # which no word of the answer tells from a real refusal: a job tries once more, then says so.
+                return TemporaryError(f"the cluster refused Dockyard ({message(exc)}): trying once more in case "
+                                      f"its apiserver just restarted; if it lasts, check its RBAC{where}")
             return PermanentError(f"the cluster refused Dockyard ({message(exc)}): check its RBAC{where}")
         if exc.status in TEMPORARY or (exc.status or 0) >= 500:
             return TemporaryError(f"the cluster answered {message(exc)}", delay=_retry_after(exc))

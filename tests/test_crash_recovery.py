@@ -103,3 +103,21 @@ def test_a_worker_outlives_a_redis_restart_mid_job_and_works_on(tmp_path):
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(30)
         own.stop()
+
+
+def refused_by_rbac() -> None:
+    """A job whose every call the apiserver refuses with a plain 403."""
+    raise api_errors.decide(_forbidden('deployments.apps "f1" is forbidden: User "dockyard" cannot get resource '
+                                       '"deployments" in the namespace "shop-test"'), "shop-test")
+
+
+def test_a_plain_403_in_a_job_is_tried_once_more_then_fails_for_good(redis, settings):
+    """A just-restarted apiserver may answer a plain 403; a real refusal is final on the second try."""
+    from jobs.worker import DockyardSimpleWorker
+
+    job = enqueue(redis, settings.model_copy(update={"job_retries": 5}), "commands",
+                  "tests.test_crash_recovery.refused_by_rbac", "status")
+    DockyardSimpleWorker([Queue("commands", connection=redis)], connection=redis).work(burst=True)
+    job = Job.fetch(job.id, connection=redis)
+    assert job.get_status() == JobStatus.FAILED and job.meta["tries"] == 2  # of 6 allowed: not all spent
+    assert "check its RBAC for namespace shop-test" in job.latest_result().exc_string
