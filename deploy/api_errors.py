@@ -34,10 +34,14 @@ def _retry_after(exc: ApiException) -> float | None:
 RBAC_NOT_FOUND = re.compile(r'RBAC: (cluster)?role(binding)?\.rbac\.authorization\.k8s\.io "[^"]*" not found')
 
 
-def _first_try() -> bool:
-    """Whether this runs in an RQ job's first attempt (the worker counts tries in job.meta)."""
+def _first_refusal() -> bool:
+    """Whether this is the first 401/403 an RQ job has met (noted in its meta, which outlives the attempt)."""
     job = get_current_job()
-    return job is not None and int(job.meta.get("tries", 1)) <= 1
+    if job is None or job.meta.get("refused_before"):
+        return False
+    job.meta["refused_before"] = True
+    job.save_meta()
+    return True
 
 
 def decide(exc: BaseException, namespace: str | None = None) -> Exception:
@@ -51,7 +55,7 @@ def decide(exc: BaseException, namespace: str | None = None) -> Exception:
                                   f"until its RBAC cache fills; if it lasts, check its RBAC{where}")
         if exc.status in (401, 403):
             where = f" for namespace {namespace}" if namespace else ""
-            if _first_try():
+            if _first_refusal():
                 # An apiserver that just restarted may refuse with a plain 403 until its RBAC cache fills,
                 # which no word of the answer tells from a real refusal: a job tries once more, then says so.
                 return TemporaryError(f"the cluster refused Dockyard ({message(exc)}): trying once more in case "

@@ -334,8 +334,8 @@ def test_apiserver_restarted_during_a_watch_loses_no_job_and_repeats_no_incident
     counts = report("apiserver-restart", settle(platform, stream.finish(), timeout=180), incidents=1,
                     incident_messages=refs, incident_duplicates=refs - 1, ooms=_restarts(kube, service),
                     ooms_counted=max(oom_count(m) for m in incident(platform, service)))
-    # Open problem: for a moment after its restart the apiserver's RBAC cache is empty and it answers a plain
-    # 403; the jobs that meet it fail for good (and tell their user so). Counted, not hidden.
-    refused = [f for f in counts["failed_for_good"] if "the cluster refused Dockyard (403" in f]
-    assert counts["accepted"] == counts["finished"] + len(refused) and counts["duplicates"] == 0, counts
+    # For a moment after its restart the apiserver's RBAC cache is empty and it may answer a plain 403: a job
+    # tries once more (deploy/api_errors.py), so none fails for good.
+    assert counts["failed_for_good"] == [], counts
+    assert counts["accepted"] == counts["finished"] and counts["duplicates"] == 0, counts
     assert counts["incident_messages"] == 1 and counts["incident_duplicates"] == 0, counts
