@@ -19,6 +19,7 @@ from core.config import Settings
 from core.runtime import Runtime
 from handlers import alerts, gitlab, limits, links, probes
 from handlers.counting import already_counted
+from handlers.lane import Lane
 from handlers.limits import MAX_BODY
 
 # Metric labels come from fixed sets: any client can send any method, and each new label value would be
@@ -35,7 +36,8 @@ def create_app(settings: Settings | None = None, rt: Runtime | None = None) -> F
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.extensions["dockyard"] = rt
-    app.wsgi_app = limits.BoundedBody(app.wsgi_app)  # type: ignore[method-assign]
+    # the webhooks' accepted path skips Flask's request machinery (handlers.lane); the rest reaches Flask as before
+    app.wsgi_app = limits.BoundedBody(Lane(app.wsgi_app, rt))  # type: ignore[method-assign]
 
     for blueprint in (probes.bp, alerts.bp, gitlab.bp, links.bp, slack.bp, dingtalk.bp, wecom.bp, feishu.bp):
         app.register_blueprint(blueprint)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import g, has_request_context
 from redis.client import Pipeline
 
 from core import metrics
@@ -15,7 +15,8 @@ def counted_request(writes: Pipeline | Writes, endpoint: str, status: int, metho
     Only for the status the handler is about to answer: any other answer is counted as usual.
     """
     metrics.inc(writes, "dockyard_http_requests", endpoint=endpoint, method=method, status=str(status))
-    g.counted_status = status
+    if has_request_context():  # the fast lane (handlers.lane) answers without Flask, and without its after_request
+        g.counted_status = status
 
 
 def already_counted(status: int) -> bool:
