@@ -51,6 +51,16 @@ def kill_marked(mark: str) -> None:
             pass
 
 
+def _where(pid: int) -> str:
+    """A process's state and the kernel function it waits in: where a stop got stuck."""
+    try:
+        state = next(line.split(":", 1)[1].strip() for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                     if line.startswith("State:"))
+        return f"[{state}, {Path(f'/proc/{pid}/wchan').read_text() or '-'}]"
+    except (OSError, StopIteration):
+        return "[gone]"
+
+
 def _controlling_tty() -> None:
     """In the child, after setsid: make the pty this session's terminal, as a terminal emulator does."""
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
@@ -119,8 +129,9 @@ class MakeRun:
             # on a loaded 2-core machine that has taken past two minutes.
             wait_until(gone, 240, "make run to exit", interval=0.2)
         except TimeoutError as late:
-            raise AssertionError(f"{late}; still running:\n" + "\n".join(
-                f"{p} {c}" for p, c in marked(self.mark).items())) from None
+            raise AssertionError(f"{late}; still running (pid, state, kernel wait, command):\n" + "\n".join(
+                f"{p} {_where(p)} {c}" for p, c in marked(self.mark).items())
+                + f"\nits output before the terminal closed:\n{self.output.decode(errors='replace')[-2000:]}") from None
         # Everything it started is stopped before it exits; a short grace covers the last KILLs landing.
         try:
             wait_until(lambda: not marked(self.mark), 10, "the run's processes to go", interval=0.2)

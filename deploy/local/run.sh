@@ -17,7 +17,10 @@ gitlab_pid=""
 am_pid=""
 honcho_pid=""
 
-say() { echo "$@" >&2 2>/dev/null || true; }  # the terminal may already be gone (SIGHUP)
+hung_up=""
+# The terminal may be gone (SIGHUP): then nothing is written to it, since a write to a terminal whose
+# other end is held open elsewhere but no longer read would block the stop that follows.
+say() { [ -n "$hung_up" ] || echo "$@" >&2 2>/dev/null || true; }
 
 descendants() {  # every process below $1, parents before children
   ps -e -o pid= -o ppid= 2>/dev/null | awk -v root="$1" '
@@ -62,7 +65,7 @@ trap cleanup EXIT
 # Stop here on any of them: never go on to start the rest without its parts.
 trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
-trap 'cleanup; exit 129' HUP
+trap 'hung_up=1; cleanup; exit 129' HUP
 
 if [ -z "${DOCKYARD_REDIS_URL:-}" ]; then
   if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
