@@ -64,7 +64,8 @@ def group_dict(payload: object) -> dict:
         alerts.append({"status": raw["status"], "labels": _labels(raw.get("labels", {}), f"alerts[{index}].labels"),
                        "annotations": _labels(raw.get("annotations", {}), f"alerts[{index}].annotations"),
                        "starts_at": str(raw.get("startsAt", "")), "ends_at": str(raw.get("endsAt", "")),
-                       "generator_url": str(raw.get("generatorURL", "")), "fingerprint": str(raw.get("fingerprint", ""))})
+                       "generator_url": str(raw.get("generatorURL", "")),
+                       "fingerprint": str(raw.get("fingerprint", ""))})
     truncated = payload.get("truncatedAlerts", 0)
     if not isinstance(truncated, int) or truncated < 0:
         raise ValueError("truncatedAlerts must be a whole number")

@@ -29,8 +29,8 @@ GROUP = {"version": "4", "groupKey": "{}:{alertname=\"OOM\"}", "status": "firing
 @pytest.fixture
 def client(redis, redis_server):
     previous = runtime._current
-    settings = Settings(redis_url=redis_server.url, rules_dir=ROOT / "rules", gitlab_webhook_token=SecretStr(HOOK_TOKEN),
-                        alertmanager_webhook_token=SecretStr(AM_TOKEN), job_retries=1, job_backoff=(0,))
+    settings = Settings(redis_url=redis_server.url, rules_dir=ROOT / "rules",
+                        gitlab_webhook_token=SecretStr(HOOK_TOKEN), alertmanager_webhook_token=SecretStr(AM_TOKEN), job_retries=1, job_backoff=(0,))
     rt = runtime.install(Runtime(settings=settings, rules=load_rules(ROOT / "rules")))
     yield create_app(rt=rt).test_client()
     runtime._current = previous
