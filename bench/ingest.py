@@ -3,7 +3,9 @@ the bare ceilings, each under gunicorn (2 gthread workers, gunicorn.conf.py), dr
 connections) with a distinct delivery per request, all on the same Redis in the same run.
 
 No worker runs meanwhile (the jobs pile up and are dropped afterwards), so the figure is the web
-process and Redis alone. Every request must be accepted: wrk's non-2xx count and the jobs actually
+process and Redis alone. All the servers run at once and are driven in turn, in ROUNDS rounds of a
+share of the time each (the order rotating), so load from anything else on the machine falls on
+every target alike rather than on whichever was measured while it lasted. Every request must be accepted: wrk's non-2xx count and the jobs actually
 queued are checked, because a bench that measures refusals measures the wrong thing."""
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ def _queued(stack: Stack, target: str, kind: str) -> int:
     return int(stack.redis.llen(key))
 
 
+ROUNDS = 3
+
+
 def _drive(stack: Stack, target: str, base: str, kind: str, seconds: float) -> wrk.Result:
     body = wrk.gitlab_body() if kind == "gitlab" else wrk.alertmanager_body()
     lua = wrk.script(f"/webhooks/{kind}", body, _headers(kind))
-    wrk.run(base, lua, stack.dir, min(2.0, seconds))  # warm up: connections, imports, Redis pools
     stack.clear_queues()
     result = wrk.run(base, lua, stack.dir, seconds)
     accepted = _queued(stack, target, kind)
@@ -45,20 +49,35 @@ def _drive(stack: Stack, target: str, base: str, kind: str, seconds: float) -> w
     return result
 
 
+def _combined(rounds: list[wrk.Result]) -> wrk.Result:
+    """The rounds as one: all requests over all the time; the middle round's p50, the worst p99."""
+    p50s = sorted(r.p50_ms for r in rounds)
+    return wrk.Result(requests=sum(r.requests for r in rounds), seconds=sum(r.seconds for r in rounds),
+                      non2xx=0, socket_errors=0, p50_ms=p50s[len(p50s) // 2], p99_ms=max(r.p99_ms for r in rounds))
+
+
 def run(stack: Stack, seconds: float = 10.0) -> list[Figure]:
     env = stack.env()
-    results: dict[tuple[str, str], wrk.Result] = {}
-    base = stack.web()
-    for kind in ("gitlab", "alertmanager"):
-        results["dockyard", kind] = _drive(stack, "dockyard", base, kind, seconds)
-    for target, app in (("obvious", "bench.baselines:obvious()"), ("bare Flask LPUSH", "bench.baselines:bare_flask()"),
-                        ("bare WSGI LPUSH", "bench.baselines:bare_wsgi()")):
-        proc, url = procs.gunicorn(app, env, stack.logs / f"{target.replace(' ', '-')}.log")
-        try:
-            for kind in ("gitlab", "alertmanager") if target == "obvious" else ("gitlab",):
-                results[target, kind] = _drive(stack, target, url, kind, seconds)
-        finally:
+    urls = {"dockyard": stack.web()}
+    procs_started = []
+    try:
+        for target, app in (("obvious", "bench.baselines:obvious()"),
+                            ("bare Flask LPUSH", "bench.baselines:bare_flask()"),
+                            ("bare WSGI LPUSH", "bench.baselines:bare_wsgi()")):
+            proc, urls[target] = procs.gunicorn(app, env, stack.logs / f"{target.replace(' ', '-')}.log")
+            procs_started.append(proc)
+        runs = [(target, kind) for target in ("dockyard", "obvious") for kind in ("gitlab", "alertmanager")]
+        runs += [("bare Flask LPUSH", "gitlab"), ("bare WSGI LPUSH", "gitlab")]
+        for target, kind in runs:  # warm up: connections, imports, Redis pools, script cache
+            _drive(stack, target, urls[target], kind, min(2.0, seconds))
+        measured: dict[tuple[str, str], list[wrk.Result]] = {key: [] for key in runs}
+        for round_ in range(ROUNDS):
+            for target, kind in runs[round_:] + runs[:round_]:
+                measured[target, kind].append(_drive(stack, target, urls[target], kind, seconds / ROUNDS))
+    finally:
+        for proc in procs_started:
             procs.stop(proc)
+    results = {key: _combined(rounds) for key, rounds in measured.items()}
 
     def row(target: str, kind: str, **more) -> Figure:
         r = results[target, kind]
