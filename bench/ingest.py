@@ -71,9 +71,10 @@ def run(stack: Stack, seconds: float = 10.0) -> list[Figure]:
         for target, kind in runs:  # warm up: connections, imports, Redis pools, script cache
             _drive(stack, target, urls[target], kind, min(2.0, seconds))
         measured: dict[tuple[str, str], list[wrk.Result]] = {key: [] for key in runs}
+        share = max(1, round(seconds / ROUNDS))  # wrk takes whole seconds
         for round_ in range(ROUNDS):
             for target, kind in runs[round_:] + runs[:round_]:
-                measured[target, kind].append(_drive(stack, target, urls[target], kind, seconds / ROUNDS))
+                measured[target, kind].append(_drive(stack, target, urls[target], kind, share))
     finally:
         for proc in procs_started:
             procs.stop(proc)
