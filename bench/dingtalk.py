@@ -1,19 +1,30 @@
 """A burst of alert groups → one DingTalk robot that takes 20 messages a minute (the stand-in refuses the
 21st as DingTalk does): POSTed to the web process's /webhooks/alertmanager, run by the Procfile's
 `notifier`, sent through the real outbox (digests within the quota). Timed until every alert name has
-arrived; counts messages, refusals and alerts lost (none may be)."""
+arrived; counts messages, refusals and alerts lost (none may be).
+
+With DOCKYARD_BENCH_DINGTALK_PEER naming a prometheus-webhook-dingtalk binary built in the root of its
+source tree (it reads its templates from there; nothing here builds or fetches it), the same burst goes to it
+too, on a robot of its own, in the same run.
+"""
 
 from __future__ import annotations
 
 import math
+import os
 import re
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import requests
 
 from bench.report import Figure
 from bench.stack import ALERTMANAGER_TOKEN, Stack
+from deploy.local.services import free_port, wait_until
 from tests.fakes.alertmanager import one_alert_group
+from tests.fakes.dingtalk_api import DingTalkAPI
 
 SECTION = "dingtalk burst"
 PER_MINUTE = 20
@@ -75,4 +86,45 @@ def run(stack: Stack, events: int = 500) -> list[Figure]:
         Figure(SECTION, "messages sent", messages, "messages", n=events, note=f"{events / max(messages, 1):.0f} events a message"),
         Figure(SECTION, "alerts lost", lost, "events", n=events, goal="0", met=lost == 0),
         Figure(SECTION, "refused by the robot (too fast)", refused, "messages", n=messages, goal="0", met=refused == 0),
+    ] + (peer(os.environ["DOCKYARD_BENCH_DINGTALK_PEER"], events) if os.environ.get("DOCKYARD_BENCH_DINGTALK_PEER")
+         else [])
+
+
+PEER_TOKEN, PEER_SECRET = "bench-peer-robot", "SECbenchpeer"
+PEER_SETTLE_SECONDS = 15  # it does not retry: what has not arrived this long after the burst never will
+
+
+def peer(binary: str, events: int) -> list[Figure]:
+    """The same burst through prometheus-webhook-dingtalk to a robot of its own: what arrived, what was refused."""
+    api = DingTalkAPI({PEER_TOKEN: PEER_SECRET}).start()
+    work = Path(tempfile.mkdtemp(prefix="dockyard-bench-peer-"))
+    (work / "config.yml").write_text(
+        f"targets:\n  burst:\n    url: {api.url}/robot/send?access_token={PEER_TOKEN}\n    secret: {PEER_SECRET}\n")
+    port = free_port()
+    proc = subprocess.Popen([binary, f"--config.file={work / 'config.yml'}", f"--web.listen-address=127.0.0.1:{port}"],
+                            cwd=Path(binary).resolve().parent,  # it reads template/default.tmpl from there
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: requests.get(f"http://127.0.0.1:{port}/-/ready", timeout=1).ok, 30, "the peer")
+        session, answers = requests.Session(), {}
+        started = time.monotonic()
+        for i in range(events):
+            code = session.post(f"http://127.0.0.1:{port}/dingtalk/burst/send", json=group(i), timeout=30).status_code
+            answers[code] = answers.get(code, 0) + 1
+        posted = time.monotonic() - started
+        time.sleep(PEER_SETTLE_SECONDS)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        api.stop()
+    seen = {n for text in api.robot_texts() for n in NAME.findall(text)}
+    messages = sum(1 for c in api.calls if c["kind"] == "robot")
+    refused = sum(1 for c in api.calls if c["kind"] in ("too_fast", "refused"))
+    not_ok = sum(n for code, n in answers.items() if code >= 300)
+    return [
+        Figure(SECTION, f"peer prometheus-webhook-dingtalk: {events} groups, delivered", len(seen), "events",
+               n=events, note=f"posted in {posted:.1f} s; {not_ok} answered non-2xx ({answers})"),
+        Figure(SECTION, "peer: messages sent / refused by the robot", messages, "messages", n=events,
+               note=f"{refused} refused (too fast)"),
+        Figure(SECTION, "peer: alerts lost", events - len(seen), "events", n=events),
     ]
