@@ -14,7 +14,7 @@ from bots.message import Message
 from bots.sinks import registry
 from core import runtime
 from core.errors import PermanentError
-from deploy import api_errors, clusters, fanout, fetching, render
+from deploy import api_errors, fanout, fetching, render
 from deploy.kube import Kube
 from deploy.render import Target
 from jobs import incidents
@@ -31,14 +31,6 @@ def _zone(reply_to: dict | None) -> str:
     """The time zone of the channel that asked (its `timezone:`), else DOCKYARD_TIMEZONE."""
     rt = runtime.get()
     return routing.style_of(rt.rules, rt.settings, reply_to or {}).zone
-
-
-def _kube() -> Kube | None:
-    """The (first) cluster, for the reads not yet gathered across clusters (/logs, /events, /config)."""
-    rt = runtime.get()
-    if rt.settings.kubeconfig is None and not rt.rules.catalog.clusters:
-        return None
-    return clusters.kube_for(rt, rt.rules.catalog.cluster_names[0])
 
 
 def _read(what: Callable[[], object], namespace: str):
@@ -118,8 +110,13 @@ def logs(cmd: c.Logs, who: str = "", reply_to: dict | None = None) -> Message:
     where = fanout.places(rt, cmd.service, cmd.env)
     per_pod: list[replies.PodLog] = []
     never_restarted: list[str] = []
+    # One cluster down must not hide the others' logs: it gets a line saying so.
+    down = fanout.unreachable(rt, where) if len(where) > 1 else {}
     for place in where:
         label = f"{place.cluster}/" if len(where) > 1 else ""
+        if place.cluster in down:
+            per_pod.append(replies.PodLog(place.cluster, (f"(cluster unreachable: {down[place.cluster]})",), None))
+            continue
         _pod_logs(cmd, place.kube, place.target.namespace, label, per_pod, never_restarted)
     # Every line asked for is shown unless the sink answering cannot carry them all in one message.
     budget = registry.text_budget((reply_to or {}).get("sink"))
@@ -149,17 +146,26 @@ def _pod_logs(cmd: c.Logs, kube: Kube, namespace: str, label: str, per_pod: list
 def config(cmd: c.Config, who: str = "", reply_to: dict | None = None) -> Message:
     """/config: the configuration's keys and sources; with a cluster, which ConfigMap keys exist and which
     configuration the running pods have. Reads ConfigMaps, never Secrets."""
-    target = Target.of(runtime.get().rules, cmd.service, cmd.env)
-    kube, ns, wanted = _kube(), target.namespace, target.config.configmaps
+    rt = runtime.get()
+    target = Target.of(rt.rules, cmd.service, cmd.env)
+    ns, wanted = target.namespace, target.config.configmaps
     present: dict[tuple[str, str], bool] | None = None
     running: dict | None = None
     now: str | None = None
-    if kube is not None:
-        values = _read(lambda: fetching.configmap_values(kube, ns, wanted), ns) if wanted else {}
-        present = {pair: value is not None for pair, value in values.items()}
+    if rt.settings.kubeconfig is not None or rt.rules.catalog.clusters:
+        # The environment's own clusters (not the catalog's first): a key counts as present only where
+        # every cluster that answers has it, since a deploy there needs it on each.
+        read = fanout.each(fanout.places(rt, cmd.service, cmd.env), lambda p: (
+            _read(lambda: fetching.configmap_values(p.kube, ns, wanted), ns) if wanted else {},
+            _read(lambda: fetching.deployment_summary(p.kube.apps, ns, cmd.service), ns)))
+        answered = [o.value for o in read if o.error is None and o.value is not None]
+        if not answered:
+            raise read[0].error or PermanentError(NO_CLUSTER)
+        present = {pair: all(values.get(pair) is not None for values, _ in answered) for pair in wanted}
+        values = answered[0][0]
         if all(present.values()):
             now = render.config_checksum(target.config, {k: v for k, v in values.items() if v is not None})
-        running = _read(lambda: fetching.deployment_summary(kube.apps, ns, cmd.service), ns)
+        running = answered[0][1]
     return replies.config_message(cmd.service, target.service, cmd.env, present, running, now)
 
 

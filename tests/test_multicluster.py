@@ -173,10 +173,14 @@ def test_status_and_history_show_each_cluster_and_the_total(chat, two_clusters):
     west.stop("kube-apiserver")
     try:
         [status] = chat("alice", "/status split in prod")
+        [logs] = chat("alice", "/logs split --tail 2 in prod")
+        [config] = chat("alice", "/config split in prod")
     finally:
         west.restart_apiserver()
     assert "prod on west: unreachable (its API does not answer" in status["text"], status["text"]
     assert "prod on east: 3/3 ready" in status["text"]  # one cluster down does not hide the other
+    assert logs["text"].count("── east/split-") == 3 and "(cluster unreachable: " in logs["text"], logs["text"]
+    assert "DOCKYARD_SERVICE = split, DOCKYARD_ENV = prod" in config["text"], config["text"]
 
 
 def test_canary_promote_scale_rollback_and_restart_act_on_every_cluster(chat, two_clusters):
