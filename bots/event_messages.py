@@ -60,7 +60,8 @@ def event_line(event: dict, locale: str = DEFAULT_LOCALE, zone: str = "UTC") -> 
     (reported by kubelet on node-1)'."""
     count = event.get("count") or 1
     reason = (event.get("reason") or "?") + (f" ×{count}" if count > 1 else "")
-    where = (event.get("object") or "?") + (f" ({event['env']})" if event.get("env") else "")
+    at = ", ".join(x for x in (event.get("env"), event.get("cluster")) if x)  # (prod, east)
+    where = (event.get("object") or "?") + (f" ({at})" if at else "")
     reporter, host = event.get("reporter") or "", event.get("host") or ""
     if reporter and host:
         source = say(locale, " (reported by {reporter} on {host})", reporter=reporter, host=host)

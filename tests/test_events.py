@@ -135,6 +135,12 @@ KEPT = [detect.kept_event(k8s_event("a", "Warning", "Unhealthy", "Readiness prob
                           "test")]
 
 
+def test_an_event_from_one_of_several_clusters_names_it():
+    kept = detect.kept_event(k8s_event("e1", "Warning", "BackOff", "Back-off restarting"), "prod", cluster="east")
+    assert "  BackOff  web-5d8f7c9b4-x2x9k (prod, east): Back-off restarting" in event_line(kept)
+    assert "cluster" not in detect.kept_event(k8s_event("e1", "Warning", "BackOff", "x"), "prod")  # one cluster
+
+
 def test_each_event_is_one_line_with_level_reason_count_reporter_host_and_dated_local_time():
     assert event_line(KEPT[2], zone="Asia/Shanghai") == (
         "2026-12-04 23:43:31 CST  Warning  Unhealthy ×4  web-5d8f7c9b4-x2x9k (test): Readiness probe failed: "

@@ -109,7 +109,7 @@ def keeps(event: dict, levels: str) -> bool:
     return event.get("type") == "Warning" or (levels == "all" and event.get("type") == "Normal")
 
 
-def kept_event(event: dict, env: str) -> dict:
+def kept_event(event: dict, env: str, cluster: str = "") -> dict:
     """What /events shows of an event (the seed teams' columns): level, reason, message, object, reporter,
     source host, count and when it was last seen; `uid` lets a repeat replace its earlier count, and `rv` (the
     apiserver's resourceVersion) orders events last seen within the same second."""
@@ -120,7 +120,8 @@ def kept_event(event: dict, env: str) -> dict:
             "reporter": source.get("component") or event.get("reportingComponent") or "",
             "host": source.get("host") or event.get("reportingInstance") or "",
             "count": _count(event), "at": _last_seen(event), "env": env,
-            "rv": (event.get("metadata") or {}).get("resourceVersion", "")}
+            "rv": (event.get("metadata") or {}).get("resourceVersion", ""),
+            **({"cluster": cluster} if cluster else {})}  # named where the catalog has several
 
 
 def endpoint_state(ready: int, minimum: int) -> str:

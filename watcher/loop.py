@@ -105,7 +105,7 @@ class Watcher:
         if owner is None:
             return
         if detect.keeps(event, self.rt.rules.catalog.services[owner[0]].events):
-            kept = detect.kept_event(event, owner[1])
+            kept = detect.kept_event(event, owner[1], cluster=self.label)
             seen = f"dockyard:health:event-kept:{kept['uid']}:{kept['count']}"
             if self.rt.redis.set(seen, "1", nx=True, ex=incidents.EVENTS_RETENTION):
                 incidents.keep_event(owner[0], kept)
