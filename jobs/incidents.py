@@ -135,6 +135,22 @@ def _publish(incident: dict, force: bool = False) -> dict:
     return incident
 
 
+RESTARTING = frozenset({"OOMKilled", "CrashLoopBackOff"})  # findings that come once per container restart
+
+
+def _occurrences(incident: dict, f: Finding) -> int:
+    """How many occurrences a finding adds. A restart-driven finding adds the restarts since the last one its
+    container showed: restarts that happened while no watcher watched (a restarted watcher, a broken watch)
+    still count. The first one a container shows counts once: what ended its earlier runs is not known."""
+    if f.reason not in RESTARTING or not f.pod:
+        return 1
+    seen = incident.setdefault("restarts", {})
+    where = f"{f.pod}/{f.container}"
+    before = seen.get(where)
+    seen[where] = max(f.restarts, before or 0)
+    return f.restarts - before if before is not None and f.restarts > before else 1
+
+
 def record(finding: dict) -> str:
     """RQ job: count a finding into its incident and tell the team."""
     rt = runtime.get()
@@ -157,7 +173,7 @@ def record(finding: dict) -> str:
             incident = {"service": f.service, "env": f.env, "reason": f.reason, "status": "open", "count": 0,
                         "cluster": f.cluster,
                         "first": now, "team": rt.rules.catalog.services[f.service].team, "severity": f.severity}
-        incident["count"] += 1
+        incident["count"] += _occurrences(incident, f)
         incident["last"] = now
         incident["last_finding"] = f.to_dict()
         _save(key, _publish(incident))

@@ -181,6 +181,23 @@ def test_a_storm_of_a_thousand_findings_gives_a_handful_of_messages(rt, work):
     assert sorted(re.search(r"×(\d+)", t).group(1) for t in finals.values()) == ["333", "333", "334"]
 
 
+def test_restarts_no_watcher_saw_still_count_in_the_incident(rt, work):
+    """A watcher down for three OOMs sees the restart count jump from 2 to 6: the incident says ×6 (web-1's),
+    plus one for web-2, first seen at its third restart (what ended its earlier runs is not known)."""
+    from watcher.detect import Finding
+    from jobs import incidents
+    from jobs.queues import enqueue
+
+    for pod, restarts in (("web-1", 1), ("web-1", 2), ("web-1", 6), ("web-1", 6), ("web-2", 3)):
+        enqueue(rt.redis, rt.settings, "notify", "jobs.incidents.record", "health", finding=Finding(
+            service="web", env="test", reason="OOMKilled", key=f"{pod}:oom:{restarts}", pod=pod, container="web",
+            restarts=restarts, severity="critical").to_dict())
+    work()
+    incidents.sweep(quiet_seconds=3600)
+    last = [m for m in feed(rt) if m["text"].startswith("✖ web (test): OOMKilled")][-1]
+    assert re.search(r"OOMKilled ×(\d+)", last["text"]).group(1) == "7", last["text"]
+
+
 def test_silence_holds_a_services_health_messages_and_they_catch_up(rt, work):
     from watcher.detect import Finding
     from jobs import incidents
