@@ -33,6 +33,7 @@ TEST_SERVICES = {
     "hkill": {"router": "replicas", "replicas": 1},
     "htwo": {"router": "replicas", "replicas": 1},
     "hapi": {"router": "replicas", "replicas": 1},
+    "hredis": {"router": "replicas", "replicas": 1},
     "slk": {"router": "replicas", "replicas": 2},
 }
 

@@ -251,3 +251,39 @@ def test_quiet_hours_hold_all_but_critical_and_deliver_a_digest_after(rt, work, 
     assert held.flush(now=datetime(2026, 1, 1, (now.hour + 3) % 24, 0, tzinfo=timezone.utc)) == {"storefront": 1}
     digest = feed(quiet_rt)[-1]["text"]
     assert digest.startswith("⚠ 1 message(s) held during quiet hours") and "ImagePullBackOff" in digest
+
+
+def test_a_watcher_outlives_a_redis_restart_mid_watch(cluster, tmp_path):
+    """Redis dies while pod events stream in (a restart, a failover): every watch waits it out, and an OOM
+    after it is back still reaches the team. A watch thread that met the outage used to end for good."""
+    import time
+
+    from deploy.local.services import RedisServer
+
+    own = RedisServer(tmp_path / "redis").start()
+    previous = runtime._current
+    (tmp_path / "rules").mkdir()
+    rt = runtime.install(live_runtime(own.url, write_rules(tmp_path / "rules"), cluster.dockyard_kubeconfig))
+    kube = connect(cluster.admin_kubeconfig)
+    watcher = None
+    try:
+        Chat(rt)("alice", "/deploy hredis v1")
+        [pod] = fetching.pods(kube, NS, {"app": "hredis"})
+        watcher = Watcher(rt, quiet_seconds=2, sweep_every=0.5).start()
+        wait_until(watcher.leader.is_set, 10, "the watcher leading")
+        own.proc.kill()  # kill -9, mid-watch
+        own.proc.wait(10)
+        for n in range(5):  # events while Redis is away: each one's resourceVersion cannot be written
+            kube.core.patch_namespaced_pod(pod.metadata.name, NS, {"metadata": {"labels": {"nudge": str(n)}}})
+            time.sleep(0.3)
+        own.start()  # the same port, empty (no persistence): nothing the watcher kept survives
+        oom(kube, pod.metadata.name)
+        pump(rt, lambda: about(rt, "hredis"), "an OOM after Redis came back", timeout=60)
+        assert all(thread.is_alive() for thread in watcher.threads)
+    finally:
+        heal(kube, pod.metadata.name)
+        if watcher is not None:
+            watcher.close()
+        kube.apps.delete_namespaced_deployment("hredis", NS)
+        runtime._current = previous
+        own.stop()

@@ -20,6 +20,7 @@ from dataclasses import replace
 
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
+from redis.exceptions import RedisError
 from urllib3.exceptions import HTTPError
 
 from core.runtime import Runtime
@@ -209,7 +210,8 @@ class Watcher:
                             backoff)
                 self.stop.wait(backoff)
                 backoff = min(backoff * 2, 10)
-            except (HTTPError, OSError, ValueError) as exc:
+            except (HTTPError, OSError, ValueError, RedisError) as exc:
+                # RedisError too: a Redis restart or failover mid-watch must not end this watch's thread for good
                 log.warning("watching %s in %s: %s; retrying in %.1fs", kind, namespace, exc.__class__.__name__,
                             backoff)
                 self.stop.wait(backoff)
