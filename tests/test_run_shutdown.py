@@ -62,7 +62,11 @@ def _where(pid: int) -> str:
 
 
 def _controlling_tty() -> None:
-    """In the child, after setsid: make the pty this session's terminal, as a terminal emulator does."""
+    """In the child, after setsid: make the pty this session's terminal, as a terminal emulator does, with the
+    signals a shell in a terminal starts with. Ignored signals are inherited: a suite started under `nohup`
+    (SIGHUP ignored) or as a background job (SIGINT ignored) would hand make run signals it cannot trap."""
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
