@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bots.i18n import DEFAULT_LOCALE, say
 from bots.message import Button, Message
 
 
@@ -96,3 +97,50 @@ def cluster_incident(cluster: str, labels: dict[str, str], state: str, detail: s
                               "the other clusters keep working"))
     return Message(title=f"cluster {cluster}: nodes not Ready", severity="critical", fields=fields,
                    lines=(f"not ready: {detail}", "pods there may be evicted or stop getting traffic"))
+
+
+def autoscaled(service: str, env: str, low: int, high: int, goals: str, ranges: dict[str, tuple[int, int]],
+               catalog: str, locale: str = DEFAULT_LOCALE) -> Message:
+    """/autoscale on a split environment: the range asked for, and each cluster's share of it."""
+    least = sum(lo for lo, _ in ranges.values())
+    lines = [say(locale, "each cluster keeps at least 1 replica, so the minimum is {total} in all", total=least)] \
+        if least > low else []
+    lines += [say(locale, "the HPA needs the metrics API (metrics-server, or an adapter for custom metrics) to act"),
+              say(locale, "deploys keep it until the catalog's autoscale for {env} changes (it says: {catalog})",
+                  env=env, catalog=catalog)]
+    return Message(title=say(locale, "{service} ({env}): autoscaling {low}–{high} replicas at {goals} on {count} "
+                                     "clusters", service=service, env=env, low=low, high=high, goals=goals,
+                             count=len(ranges)),
+                   severity="success", fields=tuple((cluster, f"{lo}–{hi}") for cluster, (lo, hi) in ranges.items()),
+                   lines=tuple(lines))
+
+
+def autoscale_off(service: str, env: str, removed: dict[str, bool], catalog: str | None,
+                  locale: str = DEFAULT_LOCALE) -> Message:
+    """/autoscale off: which clusters had an HPA, and whether the next deploy brings the catalog's back."""
+    several = len(removed) > 1
+    said = {cluster: say(locale, "HPA removed; the replicas stay where it left them") if gone
+            else say(locale, "had no HPA") for cluster, gone in removed.items()}
+    lines = [] if several else list(said.values())
+    if catalog:
+        lines.append(say(locale, "the catalog says autoscale {catalog} for {env}: the next deploy applies it again; "
+                                 "remove autoscale: there to keep it off", catalog=catalog, env=env))
+    where = say(locale, " on {count} clusters", count=len(removed)) if several else ""
+    return Message(title=say(locale, "{service} ({env}): autoscaling off{where}", service=service, env=env,
+                             where=where),
+                   severity="success", fields=tuple(said.items()) if several else (), lines=tuple(lines))
+
+
+def autoscale_failed(service: str, env: str, what: str, failures: dict[str, str], undone: dict[str, str],
+                     held: list[str], locale: str = DEFAULT_LOCALE) -> Message:
+    """/autoscale refused on some cluster: which and why, and what became of every other cluster.
+
+    `undone` maps a cluster to the HPA it was put back to; `held` lists the clusters that keep the
+    new range because the catalog says `on_failure: hold`."""
+    lines = [say(locale, "{cluster} failed: {reason}", cluster=c, reason=why) for c, why in failures.items()]
+    lines += [say(locale, "{cluster}: put back to {hpa}", cluster=c, hpa=hpa) for c, hpa in undone.items()]
+    lines += [say(locale, "{cluster}: keeps the new range (on_failure: hold)", cluster=c) for c in held]
+    return Message(title=say(locale, "{service} ({env}): {what} failed on {clusters}", service=service, env=env,
+                             what=what, clusters=", ".join(failures)),
+                   severity="error", lines=tuple(lines),
+                   buttons=(Button(say(locale, "Status"), "status", f"/status {service}{_in(env)}"),))
