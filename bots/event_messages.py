@@ -82,11 +82,28 @@ TITLES = {"all": ("{name}: {count} event(s) in the last {span}{matching}",
                      "no Normal events for {name} in the last {span}{matching}")}
 
 
+def _newest_that_fit(lines: list[str], budget: int | None) -> list[str]:
+    """The last of `lines` whose UTF-8 bytes (a newline each) fit `budget`; all of them without one."""
+    if budget is None:
+        return lines
+    kept: list[str] = []
+    for line in reversed(lines):
+        budget -= len(line.encode()) + 1
+        if budget < 0:
+            break
+        kept.append(line)
+    return kept[::-1]
+
+
 def events_message(name: str, since_seconds: int, events: list[dict], level: str = "all", grep: str = "",
-                   keeps_normal: bool = False, locale: str = DEFAULT_LOCALE, zone: str = "UTC") -> Message:
+                   keeps_normal: bool = False, locale: str = DEFAULT_LOCALE, zone: str = "UTC",
+                   budget: int | None = None) -> Message:
     """/events: the events kept for a service in the window, of a level and matching a keyword, newest last.
 
-    Asked for Normal events of a service that keeps only warnings, it says how to keep them."""
+    `budget` is what the answering sink carries in one message (bytes): the newest lines that fit are
+    shown and the first line says how many older ones were not. Should a sink still have to cut, it
+    cuts from the start (the oldest). Asked for Normal events of a service that keeps only warnings,
+    it says how to keep them."""
     span = durations.human(since_seconds)
     shown = select(events, level, grep)
     matching = say(locale, " matching {grep}", grep=repr(grep)) if grep else ""
@@ -95,7 +112,8 @@ def events_message(name: str, since_seconds: int, events: list[dict], level: str
                         "keep Normal ones too", name=name),) if level == "normal" and not keeps_normal else ()
     if not shown:
         return Message(title=say(locale, none, name=name, span=span, matching=matching), lines=hint)
-    more = (say(locale, "{count} older not shown", count=len(shown) - SHOWN),) if len(shown) > SHOWN else ()
-    lines = tuple(event_line(e, locale, zone) for e in shown[-SHOWN:])
+    room = None if budget is None else budget - sum(len(h.encode()) + 1 for h in hint) - 80  # 80: the "older" line
+    lines = _newest_that_fit([event_line(e, locale, zone) for e in shown[-SHOWN:]], room)
+    more = (say(locale, "{count} older not shown", count=len(shown) - len(lines)),) if len(lines) < len(shown) else ()
     return Message(title=say(locale, some, name=name, count=len(shown), span=span, matching=matching),
-                   lines=more + lines + hint)
+                   lines=(*more, *lines, *hint), cut_from="start")

@@ -31,6 +31,9 @@ class Message:
     buttons: tuple[Button, ...] = ()
     ephemeral: bool = False  # only the person who asked sees it, where the channel can
     footer: str = ""
+    # Which end of `lines` a sink drops when the message is too large for its platform. Lists that run
+    # oldest to newest (/events, /history) say "start", so a cut keeps the newest entries.
+    cut_from: Literal["end", "start"] = "end"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,6 +46,7 @@ class Message:
             lines=tuple(data.get("lines", ())),
             buttons=tuple(Button(**b) for b in data.get("buttons", ())),
             ephemeral=data.get("ephemeral", False), footer=data.get("footer", ""),
+            cut_from=data.get("cut_from", "end"),
         )
 
 

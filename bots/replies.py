@@ -138,7 +138,7 @@ def history_message(name: str, env: str, revisions: list, clusters: dict[str, se
     lines = tuple(f"#{r.number}  {r.image.rsplit(':', 1)[-1]}  {r.who or '?'}  {moment(r.when, zone) or '?'}  "
                   f"{r.cause}{on(r.image)}"
                   + ("  ← current" if i == len(revisions) - 1 else "") for i, r in enumerate(revisions))
-    return Message(title=f"{name} ({env}) history", lines=lines,
+    return Message(title=f"{name} ({env}) history", lines=lines, cut_from="start",  # a cut keeps the newest
                    footer=f"/rollback {name} to <revision>" + (f" in {env}" if env != "test" else ""))
 
 

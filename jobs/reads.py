@@ -178,7 +178,8 @@ def events(cmd: c.Events, who: str = "", reply_to: dict | None = None) -> Messag
     style = routing.style_for(rt.rules, reply_to or {}, routing.default_style(rt.settings))
     return event_messages.events_message(cmd.service, cmd.since_seconds, kept, level=cmd.level or "all",
                                          grep=cmd.grep or "", keeps_normal=service is not None and
-                                         service.events == "all", locale=style.locale, zone=style.zone)
+                                         service.events == "all", locale=style.locale, zone=style.zone,
+                                         budget=registry.text_budget((reply_to or {}).get("sink")))
 
 
 def help(cmd: c.Help, who: str = "", reply_to: dict | None = None) -> Message:  # noqa: A001 - the verb's name

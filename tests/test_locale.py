@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
 from pathlib import Path
@@ -15,10 +16,13 @@ from bots import approval_messages, build_messages, rollout_messages
 from bots.alert_messages import Alert, AlertGroup, render
 from bots.console.sink import FEED
 from bots.dingtalk import markdown
+from bots.event_messages import events_message
+from bots.feishu import card as feishu_card
 from bots.i18n import moment
 from bots.incident_messages import incident_message
 from bots.message import Message
 from bots.plaintext import to_text
+from bots.wecom import markdown as wecom_markdown
 from core import runtime
 from core.config import ConfigError, Settings, from_env
 from core.runtime import Runtime
@@ -248,3 +252,44 @@ def test_quiet_hours_are_read_in_the_channels_zone(tmp_path):
     assert routing.split_quiet(rules, labels, at_23_shanghai) == ([], ["payments"])
     at_noon_shanghai = datetime(2026, 12, 4, 4, 0, tzinfo=timezone.utc)  # 04:00 UTC would be quiet in UTC
     assert routing.split_quiet(rules, labels, at_noon_shanghai) == ([{"sink": "console"}], [])
+
+
+def _many_events(n: int) -> list[dict]:
+    return [{"uid": f"e{i}", "type": "Warning", "reason": "Unhealthy", "message": f"probe {i:03d} failed " + "x" * 400,
+             "object": f"ledger-{i}", "reporter": "kubelet", "host": "node-1", "count": 1,
+             "at": f"2026-12-04T{10 + i // 60:02d}:{i % 60:02d}:00Z", "env": "prod"} for i in range(n)]
+
+
+@pytest.mark.parametrize("render", [
+    lambda m: markdown.payload(m)["markdown"]["text"],
+    lambda m: wecom_markdown.app_payload(m)["markdown"]["content"],
+    wecom_markdown.text,
+    lambda m: json.dumps(feishu_card.bot_payload(m), ensure_ascii=False),
+], ids=["dingtalk", "wecom-app", "wecom-reply", "feishu-bot"])
+def test_a_cut_events_answer_keeps_the_newest_and_says_how_many_were_left_out(render):
+    message = events_message("ledger", 86400, _many_events(200), locale="zh-CN", zone=SHANGHAI)
+    assert len(message.lines) == 51  # "150 older not shown", then the 50 newest, oldest first
+    shown = render(message)
+    numbers = [int(n) for n in re.findall(r"probe (\d{3}) failed", shown)]
+    assert numbers and numbers[-1] == 199, "the newest event was cut"
+    assert numbers == list(range(numbers[0], 200))  # what is left is the newest, in order
+    [left_out] = re.findall(r"… (\d+) older lines left out to fit one message", shown)
+    assert int(left_out) == 51 - len(numbers)  # the cut line counts exactly what went
+
+
+def test_events_fit_the_answering_sinks_budget_newest_first():
+    message = events_message("ledger", 86400, _many_events(200), locale="zh-CN", zone=SHANGHAI, budget=2000)
+    assert message.lines[0].startswith("另有 ") and message.lines[-1].count("probe 199 failed")
+    kept = len(message.lines) - 1
+    assert message.lines[0] == f"另有 {200 - kept} 条更早的未显示"
+    assert sum(len(line.encode()) + 1 for line in message.lines) <= 2000
+
+
+def test_a_cut_history_keeps_the_current_revision():
+    from bots import replies
+    from deploy.fetching import Revision
+
+    revisions = [Revision(n, f"reg/ledger:v{n}", "alice", OOM_AT, "deploy " + "y" * 900, 3) for n in range(1, 60)]
+    text = markdown.payload(replies.history_message("ledger", "prod", revisions, zone=SHANGHAI))["markdown"]["text"]
+    assert "← current" in text and "#59" in text and "#1 " not in text
+    assert "older lines left out to fit one message" in text

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 
+from bots import cutting
 from bots.message import Message, web_url
 from bots.plaintext import ICONS
 
@@ -51,10 +52,8 @@ def _code(text: str) -> str:
 def _markdown(message: Message, lines: tuple[str, ...], dropped: int) -> str:
     parts = [f"### {ICONS[message.severity]} {_plain(message.title)}"]
     parts += [f"- **{_plain(k)}**: {_plain(v)}" for k, v in message.fields]
-    if lines:  # a line with line breaks stays in the quote, one quoted line each
-        parts.append("\n".join(f"> {_line(part)}" for line in lines for part in (line.splitlines() or [""])))
-    if dropped:
-        parts.append(f"… and {dropped} more lines")
+    quoted = ["\n".join(f"> {_line(part)}" for line in lines for part in (line.splitlines() or [""]))] if lines else []
+    parts += cutting.around(message, quoted, dropped)  # a line with line breaks stays in the quote, one quoted line each
     if message.buttons:
         parts.append("  \n".join(f"回复 / reply: {_code('@Dockyard ' + b.value)}" for b in message.buttons
                                  if b.value and not b.url))
@@ -81,6 +80,6 @@ def payload(message: Message) -> dict:
                 raw = body[key]["text"].encode()[: MAX_BYTES - 2000]
                 body[key]["text"] = raw.decode(errors="ignore") + "…"
             return body
-        keep = max(0, len(lines) - max(1, len(lines) // 4))
-        dropped += len(lines) - keep
-        lines = lines[:keep]
+        shorter = cutting.fewer(message, lines)
+        dropped += len(lines) - len(shorter)
+        lines = shorter

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from bots import cutting
 from bots.message import Message, web_url
 from bots.plaintext import ICONS
 
@@ -34,10 +35,8 @@ def _card(message: Message, lines: tuple[str, ...], dropped: int, interactive: b
     fields = [{"is_short": True, "text": _text(f"{key}: {value}")} for key, value in message.fields]
     for start in range(0, len(fields), FIELDS_PER_DIV):
         elements.append({"tag": "div", "fields": fields[start:start + FIELDS_PER_DIV]})
-    if lines:
-        elements.append({"tag": "div", "text": _text("\n".join(lines))})
-    if dropped:
-        elements.append({"tag": "div", "text": _text(f"… and {dropped} more lines")})
+    body = ["\n".join(lines)] if lines else []
+    elements += [{"tag": "div", "text": _text(part)} for part in cutting.around(message, body, dropped)]
     actions, hints = [], []
     for button in message.buttons:
         if button.url:
@@ -92,9 +91,9 @@ def _fit(message: Message, interactive: bool, size: Callable[[dict], int], limit
         payload = {"msg_type": "interactive", "card": _card(message, lines, dropped, interactive)}
         if size(payload) <= limit or not lines:
             break
-        keep = max(0, len(lines) - max(1, len(lines) // 4))
-        dropped += len(lines) - keep
-        lines = lines[:keep]
+        shorter = cutting.fewer(message, lines)
+        dropped += len(lines) - len(shorter)
+        lines = shorter
     while size(payload) > limit:  # one enormous title or field
         longest = max(_plain_texts(payload), key=lambda t: len(t["content"]))
         longest["content"] = longest["content"][: len(longest["content"]) // 2] + "…"

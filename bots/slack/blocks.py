@@ -60,7 +60,8 @@ def blocks(message: Message) -> list[dict]:
     fields = [_mrkdwn(_cut(f"*{_escape(k)}*\n{_escape(v)}", FIELD_TEXT)) for k, v in message.fields]
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         out.append({"type": "section", "fields": fields[start:start + FIELDS_PER_SECTION]})
-    out += _line_sections(message.lines)
+    sections = _line_sections(message.lines)
+    out += sections
     tail: list[dict] = []
     if message.buttons:
         elements = []
@@ -85,6 +86,10 @@ def blocks(message: Message) -> list[dict]:
     room = MAX_BLOCKS - len(tail)
     if len(out) > room:
         dropped = len(out) - room + 1
+        if message.cut_from == "start" and dropped < len(sections):  # keep the newest: the first lines go
+            head = out[: len(out) - len(sections)]
+            note = {"type": "section", "text": _mrkdwn(f"_… {dropped} older sections left out to fit one message_")}
+            return head + [note] + sections[dropped:] + tail
         out = out[: room - 1] + [{"type": "section", "text": _mrkdwn(f"_… and {dropped} more sections_")}]
     return out + tail
 

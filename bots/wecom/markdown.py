@@ -11,6 +11,9 @@ same applies there to <, > and $. The only markup is the renderer's own.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from bots import cutting
 from bots.message import Message, web_url
 from bots.plaintext import ICONS, to_text
 
@@ -37,10 +40,9 @@ def _cut(text: str, limit: int) -> str:
 def _content(message: Message, lines: tuple[str, ...], dropped: int) -> str:
     parts = [f"### {ICONS[message.severity]} {_plain(message.title)}"]
     parts += [f"**{_plain(k)}**: {_plain(v)}" for k, v in message.fields]
-    if lines:  # one quoted line per line of text, so nothing from outside starts a line
-        parts.append("\n".join(f"> {_plain(part)}" for line in lines for part in (line.splitlines() or [""])))
-    if dropped:
-        parts.append(f"… and {dropped} more lines")
+    # one quoted line per line of text, so nothing from outside starts a line
+    quoted = ["\n".join(f"> {_plain(part)}" for line in lines for part in (line.splitlines() or [""]))] if lines else []
+    parts += cutting.around(message, quoted, dropped)
     # A robot's markdown has no buttons: each shows the command to send instead (Dockyard's app
     # names the sender). Link buttons become links, only to http(s).
     for button in message.buttons:
@@ -60,9 +62,9 @@ def content(message: Message, max_bytes: int = ROBOT_BYTES) -> str:
         text = _content(message, lines, dropped)
         if len(text.encode()) <= max_bytes or not lines:
             return _cut(text, max_bytes)
-        keep = max(0, len(lines) - max(1, len(lines) // 4))
-        dropped += len(lines) - keep
-        lines = lines[:keep]
+        shorter = cutting.fewer(message, lines)
+        dropped += len(lines) - len(shorter)
+        lines = shorter
 
 
 def robot_payload(message: Message) -> dict:
@@ -76,5 +78,14 @@ def app_payload(message: Message) -> dict:
 
 
 def text(message: Message) -> str:
-    """Plain text for a passive reply: the console's rendering, with WeCom's text markup made inert."""
-    return _cut(to_text(message).translate(TEXT_MARKUP), TEXT_BYTES)
+    """Plain text for a passive reply: the console's rendering, with WeCom's text markup made inert, whole
+    lines left out (from the end the message allows) until it fits, then the text itself cut."""
+    lines, dropped = message.lines, 0
+    while True:
+        body = to_text(replace(message, lines=tuple(cutting.around(message, list(lines), dropped))))
+        body = body.translate(TEXT_MARKUP)
+        if len(body.encode()) <= TEXT_BYTES or not lines:
+            return _cut(body, TEXT_BYTES)
+        shorter = cutting.fewer(message, lines)
+        dropped += len(lines) - len(shorter)
+        lines = shorter
