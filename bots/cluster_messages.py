@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bots.i18n import DEFAULT_LOCALE, say
+from bots.i18n import DEFAULT_LOCALE, moment, phrase, say
 from bots.message import Button, Message
 
 
@@ -10,70 +10,91 @@ def _in(env: str) -> str:
     return "" if env == "test" else f" in {env}"
 
 
-def _line(summary: dict) -> str:
+def _where(service: str, env: str, locale: str) -> str:
+    return f"{service}（{env}）" if locale == "zh-CN" else f"{service} ({env})"
+
+
+def _line(summary: dict, locale: str = DEFAULT_LOCALE) -> str:
     desired = summary["desired"]
-    return f"{summary['updated']}/{desired} updated, {summary['ready']}/{desired} ready"
+    return say(locale, "{updated}/{desired} updated, {ready}/{desired} ready", updated=summary["updated"],
+               desired=desired, ready=summary["ready"])
 
 
-def _total(states: dict[str, dict]) -> str:
+def _total(states: dict[str, dict], locale: str = DEFAULT_LOCALE) -> str:
     ready = sum(s["ready"] for s in states.values())
     desired = sum(s["desired"] for s in states.values())
-    return f"{ready}/{desired} ready on {len(states)} clusters"
+    return say(locale, "{ready}/{desired} ready on {count} clusters", ready=ready, desired=desired, count=len(states))
 
 
-def progress(service: str, env: str, what: str, states: dict[str, dict]) -> Message:
+def _ready(s: dict, locale: str) -> str:
+    return say(locale, "{ready}/{desired} ready", ready=s["ready"], desired=s["desired"])
+
+
+def progress(service: str, env: str, what: str, states: dict[str, dict], locale: str = DEFAULT_LOCALE) -> Message:
     """The in-place progress of a rollout on every cluster of the environment."""
-    fields = tuple((cluster, _line(s)) for cluster, s in states.items()) + (("total", _total(states)),)
-    return Message(title=f"{service} ({env}): {what}", fields=fields,
-                   footer="this message updates as the rollout moves on each cluster")
+    fields = tuple((cluster, _line(s, locale)) for cluster, s in states.items()) + \
+        ((say(locale, "total"), _total(states, locale)),)
+    return Message(title=say(locale, "{where}: {what}", where=_where(service, env, locale), what=phrase(locale, what)),
+                   fields=fields, footer=say(locale, "this message updates as the rollout moves on each cluster"))
 
 
-def done(service: str, env: str, what: str, states: dict[str, dict], seconds: float) -> Message:
-    fields = tuple((cluster, f"{s['ready']}/{s['desired']} ready") for cluster, s in states.items())
-    return Message(title=f"{service} ({env}): {what} — done on {len(states)} clusters in {seconds:.0f}s",
-                   severity="success", fields=fields + (("total", _total(states)),))
+def done(service: str, env: str, what: str, states: dict[str, dict], seconds: float,
+         locale: str = DEFAULT_LOCALE) -> Message:
+    fields = tuple((cluster, _ready(s, locale)) for cluster, s in states.items())
+    return Message(title=say(locale, "{where}: {what} — done on {count} clusters in {seconds}s",
+                             where=_where(service, env, locale), what=phrase(locale, what), count=len(states),
+                             seconds=f"{seconds:.0f}"),
+                   severity="success", fields=fields + ((say(locale, "total"), _total(states, locale)),))
+
+
+def _failure_lines(failures: dict[str, tuple[str, list[str]]], locale: str) -> list[str]:
+    lines: list[str] = []
+    for cluster, (reason, details) in failures.items():
+        lines.append(say(locale, "{cluster} failed: {reason}", cluster=cluster, reason=reason))
+        lines += [say(locale, "{cluster} not ready: {detail}", cluster=cluster, detail=d) for d in details[:5]]
+    return lines
 
 
 def failed(service: str, env: str, what: str, failures: dict[str, tuple[str, list[str]]],
-           undone: dict[str, str], held: list[str]) -> Message:
+           undone: dict[str, str], held: list[str], locale: str = DEFAULT_LOCALE) -> Message:
     """Which cluster failed and why, and what became of every cluster.
 
     `undone` maps a cluster to the revision it went back to (or why it could not); `held` lists the
     clusters left on the new version because the catalog says `on_failure: hold`.
     """
     names = ", ".join(failures)
-    lines: list[str] = []
-    for cluster, (reason, details) in failures.items():
-        lines.append(f"{cluster} failed: {reason}")
-        lines += [f"{cluster} not ready: {d}" for d in details[:5]]
-    lines += [f"{cluster}: rolled back to {to}" for cluster, to in undone.items()]
-    lines += [f"{cluster}: held on the new version (on_failure: hold); /rollback {service}{_in(env)} undoes it"
-              for cluster in held]
-    outcome = "rolled back" if undone and not held else "held elsewhere" if held else "not rolled back"
-    return Message(title=f"{service} ({env}): {what} failed on {names}; {outcome}", severity="error",
-                   lines=tuple(lines), buttons=(Button("Status", "status", f"/status {service}{_in(env)}"),))
+    lines = _failure_lines(failures, locale)
+    lines += [say(locale, "{cluster}: rolled back to {to}", cluster=cluster, to=to) for cluster, to in undone.items()]
+    lines += [say(locale, "{cluster}: held on the new version (on_failure: hold); {command} undoes it", cluster=cluster,
+                  command=f"/rollback {service}{_in(env)}") for cluster in held]
+    outcome = say(locale, "rolled back" if undone and not held else "held elsewhere" if held else "not rolled back")
+    return Message(title=say(locale, "{where}: {what} failed on {clusters}; {outcome}",
+                             where=_where(service, env, locale), what=phrase(locale, what), clusters=names,
+                             outcome=outcome), severity="error",
+                   lines=tuple(lines), buttons=(Button(say(locale, "Status"), "status", f"/status {service}{_in(env)}"),))
 
 
 def each_done(service: str, env: str, what: str, results: dict[str, str], seconds: float,
-              buttons: tuple[Button, ...] = ()) -> Message:
+              buttons: tuple[Button, ...] = (), locale: str = DEFAULT_LOCALE) -> Message:
     """A change made on every cluster: what each cluster now says (its split, its replicas)."""
-    return Message(title=f"{service} ({env}): {what} — done on {len(results)} clusters in {seconds:.0f}s",
+    return Message(title=say(locale, "{where}: {what} — done on {count} clusters in {seconds}s",
+                             where=_where(service, env, locale), what=phrase(locale, what), count=len(results),
+                             seconds=f"{seconds:.0f}"),
                    severity="success", fields=tuple(results.items()), buttons=buttons)
 
 
-def each_failed(service: str, env: str, what: str, failures: dict[str, tuple[str, list[str]]], after: str) -> Message:
+def each_failed(service: str, env: str, what: str, failures: dict[str, tuple[str, list[str]]], after: str,
+                locale: str = DEFAULT_LOCALE) -> Message:
     """A change that failed on some cluster: which, why, and what was done about it everywhere."""
-    lines: list[str] = []
-    for cluster, (reason, details) in failures.items():
-        lines.append(f"{cluster} failed: {reason}")
-        lines += [f"{cluster} not ready: {d}" for d in details[:5]]
-    return Message(title=f"{service} ({env}): {what} failed on {', '.join(failures)}", severity="error",
-                   lines=(*lines, after), buttons=(Button("Status", "status", f"/status {service}{_in(env)}"),))
+    return Message(title=say(locale, "{where}: {what} failed on {clusters}", where=_where(service, env, locale),
+                             what=phrase(locale, what), clusters=", ".join(failures)), severity="error",
+                   lines=(*_failure_lines(failures, locale), after),
+                   buttons=(Button(say(locale, "Status"), "status", f"/status {service}{_in(env)}"),))
 
 
-def canary_buttons(service: str, env: str) -> tuple[Button, ...]:
-    return (Button("Promote", "promote", f"/deploy {service} promote{_in(env)}"),
-            Button("Abort", "abort", f"/deploy {service} abort{_in(env)}"))
+def canary_buttons(service: str, env: str, locale: str = DEFAULT_LOCALE) -> tuple[Button, ...]:
+    return (Button(say(locale, "Promote"), "promote", f"/deploy {service} promote{_in(env)}"),
+            Button(say(locale, "Abort"), "abort", f"/deploy {service} abort{_in(env)}"))
 
 
 def unreachable(service: str, env: str, down: dict[str, str]) -> str:
@@ -83,20 +104,27 @@ def unreachable(service: str, env: str, down: dict[str, str]) -> str:
             f"try again when it answers (./dockyard cluster status, or the cluster's own health)")
 
 
-def cluster_incident(cluster: str, labels: dict[str, str], state: str, detail: str, since: str) -> Message:
-    """A cluster that stopped answering or has NotReady nodes; the same message turns green when it recovers."""
+def cluster_incident(cluster: str, labels: dict[str, str], state: str, detail: str, since: str,
+                     locale: str = DEFAULT_LOCALE, zone: str = "UTC") -> Message:
+    """A cluster that stopped answering or has NotReady nodes; the same message turns green when it recovers.
+
+    `since` is when it began (epoch seconds or ISO), shown dated in `zone`."""
     where = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
-    fields = (("cluster", cluster),) + ((("labels", where),) if where else ()) + (("since", since),)
+    fields = ((say(locale, "cluster"), cluster),) + (((say(locale, "labels"), where),) if where else ()) + \
+        ((say(locale, "since"), moment(since, zone)),)
     if state == "ok":
-        return Message(title=f"RESOLVED cluster {cluster}: healthy again", severity="success", fields=fields,
-                       lines=("its API answers and every node is Ready",))
+        return Message(title=say(locale, "RESOLVED cluster {cluster}: healthy again", cluster=cluster),
+                       severity="success", fields=fields,
+                       lines=(say(locale, "its API answers and every node is Ready"),))
     if state == "unreachable":
-        return Message(title=f"cluster {cluster}: API unreachable", severity="critical", fields=fields,
-                       lines=(f"why: {detail}",
-                              "rollouts to environments on this cluster are refused until it answers; "
-                              "the other clusters keep working"))
-    return Message(title=f"cluster {cluster}: nodes not Ready", severity="critical", fields=fields,
-                   lines=(f"not ready: {detail}", "pods there may be evicted or stop getting traffic"))
+        return Message(title=say(locale, "cluster {cluster}: API unreachable", cluster=cluster), severity="critical",
+                       fields=fields,
+                       lines=(say(locale, "why: {detail}", detail=detail),
+                              say(locale, "rollouts to environments on this cluster are refused until it answers; "
+                                          "the other clusters keep working")))
+    return Message(title=say(locale, "cluster {cluster}: nodes not Ready", cluster=cluster), severity="critical",
+                   fields=fields, lines=(say(locale, "not ready: {detail}", detail=detail),
+                                         say(locale, "pods there may be evicted or stop getting traffic")))
 
 
 def autoscaled(service: str, env: str, low: int, high: int, goals: str, ranges: dict[str, tuple[int, int]],

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bots.i18n import DEFAULT_LOCALE, DIGEST_PHRASES, phrase, say
 from bots.message import Message
 
 
 @dataclass
 class TeamDay:
-    """What happened to one team's services, and what waits."""
+    """What happened to one team's services, and what waits.
+
+    Each item is a line jobs/digest.py wrote from the audit trail and the incidents (commands and names,
+    kept as they were); the digest adds only its own words."""
 
     team: str
     deploys: list[str] = field(default_factory=list)
@@ -20,18 +24,20 @@ class TeamDay:
     open: list[str] = field(default_factory=list)
 
 
-def _part(name: str, items: list[str], keep: int = 8) -> tuple[str, ...]:
+PARTS = ("deploys", "rollbacks", "approvals", "incidents", "alerts", "still open")
+
+
+def _part(name: str, items: list[str], locale: str, keep: int = 8) -> tuple[str, ...]:
     if not items:
         return ()
-    more = f" … and {len(items) - keep} more" if len(items) > keep else ""
-    return (f"{name} ({len(items)}): " + "; ".join(items[:keep]) + more,)
+    more = say(locale, " … and {count} more", count=len(items) - keep) if len(items) > keep else ""
+    return (say(locale, "{part} ({count}): {items}{more}", part=say(locale, name), count=len(items),
+                items="; ".join(phrase(locale, item, DIGEST_PHRASES) for item in items[:keep]), more=more),)
 
 
-def digest(day: TeamDay, date: str) -> Message:
-    counts = (("deploys", str(len(day.deploys))), ("rollbacks", str(len(day.rollbacks))),
-              ("approvals", str(len(day.approvals))), ("incidents", str(len(day.incidents))),
-              ("alerts", str(len(day.alerts))), ("still open", str(len(day.open))))
-    lines = (_part("deploys", day.deploys) + _part("rollbacks", day.rollbacks) + _part("approvals", day.approvals)
-             + _part("incidents", day.incidents) + _part("alerts", day.alerts) + _part("still open", day.open))
-    return Message(title=f"{day.team}: the last 24 hours ({date})", fields=counts,
-                   lines=lines or ("a quiet day: nothing changed, nothing broke",))
+def digest(day: TeamDay, date: str, locale: str = DEFAULT_LOCALE) -> Message:
+    items = (day.deploys, day.rollbacks, day.approvals, day.incidents, day.alerts, day.open)
+    counts = tuple((say(locale, name), str(len(part))) for name, part in zip(PARTS, items))
+    lines = tuple(line for name, part in zip(PARTS, items) for line in _part(name, part, locale))
+    return Message(title=say(locale, "{team}: the last 24 hours ({date})", team=day.team, date=date), fields=counts,
+                   lines=lines or (say(locale, "a quiet day: nothing changed, nothing broke"),))

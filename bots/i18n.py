@@ -7,9 +7,11 @@ as it came; only Dockyard's own words are translated.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bots import zh_cn
 from core.config import LOCALES
 
 DEFAULT_LOCALE = "en"
@@ -122,6 +124,7 @@ ZH_CN: dict[str, str] = {
     # times
     "the end of the window": "窗口结束",
 }
+ZH_CN.update(zh_cn.WORDS)
 CATALOGS: dict[str, dict[str, str]] = {"en": {}, "zh-CN": ZH_CN}
 assert set(CATALOGS) == set(LOCALES), "a locale the settings accept needs a catalog here"
 
@@ -130,6 +133,47 @@ def say(locale: str, text: str, **values: object) -> str:
     """`text` (English, the key) in `locale`, its {placeholders} filled; English where the locale lacks it."""
     template = CATALOGS.get(locale, {}).get(text, text)
     return template.format(**values) if values else template
+
+
+# Phrases jobs write in English and keep as written (a rollout's "what" is also its lock holder's text and
+# its Kubernetes change cause; a canary plan's history sits in Redis). A renderer reads them in a channel's
+# language with phrase(); the most specific first, as the first whole match wins.
+PHRASES = (
+    "rolling update to {version}", "canary {weight}% of {version}", "canary {weight}%", "preview of {version}",
+    "preview", "promote {track} {version} to stable", "promote to stable", "abort", "restart",
+    "rollback to revision {number} ({version})", "scheduled job image {version}", "scale {before} → {after}",
+    "scale to {replicas} ({shares})", "autoscale {low}–{high}", "autoscale off",
+    # a canary plan's history (jobs/plans.py)
+    "analysis passed: {weight}% live", "analysis passed at {weight}%: promoted", "analysis failed at {weight}%: {failed}",
+    "aborted after {count} failed analyses in a row", "paused: {env} is frozen by {by} ({reason})", "paused by {who}",
+    "resumed by {who}", "promote by {who}", "abort by {who}", "{weight}% live",
+    # an approval's strategy
+    "rolling",
+)
+# The daily digest's items (jobs/digest.py), read the same way.
+DIGEST_PHRASES = ("{id} approved by {who}", "{id} rejected by {who}", "approval {id} for {service} ({env})",
+                  "incident {where}", "{track} of {service} ({env}) by {who}", "{change} by {who}")
+TRANSLATED_VALUES = ("track",)  # placeholders whose values are Dockyard's own words (canary, preview)
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = re.split(r"\{(\w+)\}", template)
+    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>.+?)" for i, p in enumerate(parts)))
+
+
+_PATTERNS = {template: _pattern(template) for template in PHRASES + DIGEST_PHRASES}
+
+
+def phrase(locale: str, text: str, templates: tuple[str, ...] = PHRASES) -> str:
+    """`text`, written by a job from one of `templates`, in `locale`; as it came when no template matches it."""
+    if not CATALOGS.get(locale):
+        return text
+    for template in templates:
+        found = _PATTERNS[template].fullmatch(text)
+        if found:
+            values = {k: say(locale, v) if k in TRANSLATED_VALUES else v for k, v in found.groupdict().items()}
+            return say(locale, template, **values)
+    return text
 
 
 def check_locale(value: str) -> str:

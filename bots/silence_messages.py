@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bots.i18n import moment
+from bots.i18n import DEFAULT_LOCALE, moment, say
 from bots.message import Button, Message
 
 
@@ -12,23 +12,28 @@ def _until(ends: datetime | str, zone: str) -> str:
     return moment(ends, zone, seconds=False)
 
 
-def health_held(service: str, ends: datetime, zone: str = "UTC") -> Message:
-    return Message(title=f"health messages for {service} held until {_until(ends, zone)}", severity="success",
-                   lines=("incidents are still counted; the message catches up when the hold ends",))
+def health_held(service: str, ends: datetime, zone: str = "UTC", locale: str = DEFAULT_LOCALE) -> Message:
+    return Message(title=say(locale, "health messages for {service} held until {until}", service=service,
+                             until=_until(ends, zone)), severity="success",
+                   lines=(say(locale, "incidents are still counted; the message catches up when the hold ends"),))
 
 
-def silenced(matcher: str, ends: datetime, silence_id: str, who: str, zone: str = "UTC") -> Message:
-    return Message(title=f"silenced {matcher} until {_until(ends, zone)}", severity="success",
-                   fields=(("silence", silence_id), ("by", who)),
-                   buttons=(Button("Expire", "silence", f"/silence expire {silence_id}"),))
+def silenced(matcher: str, ends: datetime, silence_id: str, who: str, zone: str = "UTC",
+             locale: str = DEFAULT_LOCALE) -> Message:
+    return Message(title=say(locale, "silenced {matcher} until {until}", matcher=matcher, until=_until(ends, zone)),
+                   severity="success", fields=((say(locale, "silence"), silence_id), (say(locale, "by"), who)),
+                   buttons=(Button(say(locale, "Expire"), "silence", f"/silence expire {silence_id}"),))
 
 
-def listing(active: list[dict], zone: str = "UTC") -> Message:
+def listing(active: list[dict], zone: str = "UTC", locale: str = DEFAULT_LOCALE) -> Message:
     """Alertmanager's active silences, one line each: id, matchers, end (in `zone`), author."""
-    lines = tuple(f"{s['id']}  {' '.join(m['name'] + '=' + m['value'] for m in s['matchers'])}  until "
-                  f"{_until(s['endsAt'], zone)}  by {s.get('createdBy', '?')}" for s in active)
-    return Message(title=f"{len(active)} active silence(s)", lines=lines or ("none",))
+    lines = tuple(say(locale, "{id}  {matchers}  until {until}  by {who}", id=s["id"],
+                      matchers=" ".join(m["name"] + "=" + m["value"] for m in s["matchers"]),
+                      until=_until(s["endsAt"], zone), who=s.get("createdBy", "?")) for s in active)
+    return Message(title=say(locale, "{count} active silence(s)", count=len(active)),
+                   lines=lines or (say(locale, "none"),))
 
 
-def expired(silence_id: str, who: str) -> Message:
-    return Message(title=f"silence {silence_id} expired by {who}", severity="success")
+def expired(silence_id: str, who: str, locale: str = DEFAULT_LOCALE) -> Message:
+    return Message(title=say(locale, "silence {silence_id} expired by {who}", silence_id=silence_id, who=who),
+                   severity="success")

@@ -19,8 +19,10 @@ from bots import (approval_messages, build_messages, cluster_messages, digest_me
 from bots.alert_messages import Alert, AlertGroup, render
 from bots.incident_messages import incident_message
 from bots.message import Message
+from deploy.fetching import Revision
 from rules.models import Service
 from state.freezes import Freeze
+from state.plans import Plan
 from state.schedules import Schedule
 
 ZONE = "Asia/Shanghai"
@@ -153,6 +155,20 @@ DAY = digest_messages.TeamDay(
     rollbacks=["ledger prod to revision 41 (automatic: no progress for 300s)"], approvals=["ab12cd approved by bob"],
     incidents=[f"ledger (prod) OOMKilled ×{n}" for n in range(1, 11)], alerts=["LedgerErrorRate ×2"],
     open=["ledger (prod) OOMKilled since 2026-01-19 23:29:46 CST"])
+FREEZE = Freeze("prod", "carol", "Spring Festival freeze", datetime(2026, 2, 24, 2, 0, tzinfo=timezone.utc))
+SCHEDULE = Schedule("s7q2", _epoch("2026-01-20T14:00:00Z"), {}, "/deploy ledger v2.4.1 to prod", "alice",
+                    {"sink": "console"})  # 22:00 the same day in Shanghai
+REVISIONS = [Revision(40, "registry.local/pay/ledger:v2.3.9", "bob", "2026-01-18T09:12:03Z", "bob: /deploy ledger v2.3.9", 3),
+             Revision(41, "registry.local/pay/ledger:v2.4.0", "alice", "2026-01-19T02:30:11Z",
+                      "alice: /deploy ledger v2.4.0", 3),
+             Revision(42, "registry.local/pay/ledger:v2.4.1", "alice", "2026-01-19T15:30:00Z",
+                      "alice: /deploy ledger v2.4.1", 3)]
+PLAN = Plan(id="plan-1", service="ledger", env="prod", image_tag="v2.4.1", steps=(10, 30, 60), every_seconds=600,
+            who="alice", reply_to={"sink": "console"}, index=1, failures=1, status="running",
+            readings=({"name": "error rate", "value": 0.031, "bound": "< 0.02", "ok": False, "note": ""},
+                      {"name": "p99 latency", "value": None, "bound": "< 0.5", "ok": False,
+                       "note": "no samples in 5m"}),
+            history=("10% live", "analysis passed: 30% live", "analysis failed at 30%: error rate 0.031"))
 
 
 @dataclass(frozen=True)
@@ -196,28 +212,35 @@ KINDS: tuple[Kind, ...] = (
     Kind("events-many", lambda lo: event_messages.events_message("ledger", 3600, MANY_EVENTS, "warning", "probe",
                                                                  False, lo, ZONE)),
     Kind("freeze", lambda lo: freeze_messages.started(
-        Freeze("prod", "carol", "Spring Festival freeze", datetime(2026, 2, 24, 2, 0, tzinfo=timezone.utc)), ZONE),
-        localized=False),
-    Kind("schedule", lambda lo: schedule_messages.scheduled(
-        Schedule("s7q2", _epoch("2026-01-20T14:00:00Z"), {}, "/deploy ledger v2.4.1 to prod", "alice",
-                 {"sink": "console"}), ZONE), localized=False),
+        Freeze("prod", "carol", "Spring Festival freeze", datetime(2026, 2, 24, 2, 0, tzinfo=timezone.utc)), ZONE, lo)),
+    Kind("freeze-broken", lambda lo: freeze_messages.broken(
+        "/deploy ledger", "dave", "hotfix for the settlement bug", FREEZE, ZONE, lo)),
+    Kind("schedule", lambda lo: schedule_messages.scheduled(SCHEDULE, ZONE, lo)),
+    Kind("schedule-list", lambda lo: schedule_messages.listing([SCHEDULE], ZONE, lo)),
     Kind("silence", lambda lo: silence_messages.silenced(
-        "LedgerErrorRate", datetime(2026, 1, 19, 16, 41, 46, tzinfo=timezone.utc), "5c1e8a2b-77f0", "alice", ZONE),
-        localized=False),
-    Kind("status", lambda lo: replies.status_message("ledger", LEDGER, LIVE, ["prod"], now="2026-01-19T15:42:46Z"),
-         localized=False),
-    Kind("cluster-rollout-progress", lambda lo: cluster_messages.progress("ledger", "prod", WHAT, STATES),
-         localized=False),
+        "LedgerErrorRate", datetime(2026, 1, 19, 16, 41, 46, tzinfo=timezone.utc), "5c1e8a2b-77f0", "alice", ZONE, lo)),
+    Kind("status", lambda lo: replies.status_message("ledger", LEDGER, LIVE, ["prod"], now="2026-01-19T15:42:46Z",
+                                                     locale=lo, zone=ZONE)),
+    Kind("history", lambda lo: replies.history_message("ledger", "prod", REVISIONS, zone=ZONE, locale=lo)),
+    Kind("logs", lambda lo: replies.logs_message("ledger", "prod", 2, [replies.PodLog(
+        "ledger-7d9f6c-x2k4p", tuple(OOM_LOGS), {"reason": "OOMKilled", "exit_code": 137, "finished": OOM_AT,
+                                                  "restarts": 3})], 4000, previous=True, zone=ZONE, locale=lo)),
+    Kind("cluster-rollout-progress", lambda lo: cluster_messages.progress("ledger", "prod", WHAT, STATES, lo)),
     Kind("cluster-rollout-failed", lambda lo: cluster_messages.failed(
         "ledger", "prod", WHAT, {"shenzhen": (ROLLOUT_STALLED, ["ledger-6f5b-2xq: OOMKilled"])},
-        {"hangzhou": "revision 41", "shenzhen": "revision 41"}, []), localized=False),
+        {"hangzhou": "revision 41", "shenzhen": "revision 41"}, [], lo)),
     Kind("cluster-incident", lambda lo: cluster_messages.cluster_incident(
-        "shenzhen", {"region": "cn-shenzhen"}, "unreachable", "connection timed out after 10s",
-        "2026-01-19 23:41:46 CST"), localized=False),
-    Kind("held", lambda lo: replies.held_digest([incident_message(OOM, 1, 2, [], [], NOW, "en", ZONE),
-                                                 rollout_messages.done("ledger", "prod", WHAT, DONE, 41.6)]),
-         localized=False),
-    Kind("daily-digest", lambda lo: digest_messages.digest(DAY, "2026-01-19"), localized=False),
+        "shenzhen", {"region": "cn-shenzhen"}, "unreachable", "connection timed out after 10s", OOM_AT, lo, ZONE)),
+    Kind("canary-plan", lambda lo: rollout_messages.plan(PLAN, 3, lo)),
+    Kind("canary-stale", lambda lo: rollout_messages.stale("ledger", "prod", "canary", 30 * 3600, "alice", lo)),
+    Kind("cron-job-set", lambda lo: rollout_messages.cron_job_set(
+        "reconcile", "prod", "registry.local/pay/reconcile:v1.9.0", "30 2 * * *", "Forbid", lo)),
+    Kind("autoscaling", lambda lo: rollout_messages.autoscaling("ledger", "prod", 3, 12, "60% CPU", "3–10 at 60% CPU",
+                                                                lo)),
+    Kind("held", lambda lo: replies.held_digest([incident_message(OOM, 1, 2, [], [], NOW, lo, ZONE),
+                                                 rollout_messages.done("ledger", "prod", WHAT, DONE, 41.6, locale=lo)],
+                                                lo)),
+    Kind("daily-digest", lambda lo: digest_messages.digest(DAY, "2026-01-19", lo)),
 )
 
 

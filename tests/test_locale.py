@@ -118,7 +118,7 @@ def test_rollouts_approvals_and_builds_in_chinese():
     assert progress.fields == (("进度", "1/2 已更新，0/2 就绪"),) and progress.footer == "本消息随发布进度更新"
     done = rollout_messages.done("ledger", "prod", "rolling update to v2", {**summary, "ready": 2}, 41.6,
                                  locale="zh-CN")
-    assert done.title == "ledger（prod）：rolling update to v2 — 完成，用时 42 秒"
+    assert done.title == "ledger（prod）：滚动更新到 v2 — 完成，用时 42 秒"  # what a job wrote, read in Chinese
     approval = {"id": "ab12cd", "requester": "alice", "service": "ledger", "env": "prod", "image": "reg/ledger:v2",
                 "strategy_text": "rolling", "expires": 1_800_003_600, "approver_roles": ["sre"], "tag": "v2"}
     request = approval_messages.request(approval, "zh-CN", SHANGHAI)
