@@ -160,14 +160,17 @@ def autoscale_off(service: str, env: str, removed: dict[str, bool], catalog: str
 
 
 def autoscale_failed(service: str, env: str, what: str, failures: dict[str, str], undone: dict[str, str],
-                     held: list[str], locale: str = DEFAULT_LOCALE) -> Message:
+                     held: list[str], stuck: dict[str, str] | None = None, locale: str = DEFAULT_LOCALE) -> Message:
     """/autoscale refused on some cluster: which and why, and what became of every other cluster.
 
-    `undone` maps a cluster to the HPA it was put back to; `held` lists the clusters that keep the
-    new range because the catalog says `on_failure: hold`."""
+    `undone` maps a cluster to the HPA it was put back to ('2–10', 'no HPA'); `held` lists the clusters
+    that keep the change because the catalog says `on_failure: hold`; `stuck` the clusters that could
+    not be put back, with why."""
     lines = [say(locale, "{cluster} failed: {reason}", cluster=c, reason=why) for c, why in failures.items()]
     lines += [say(locale, "{cluster}: put back to {hpa}", cluster=c, hpa=hpa) for c, hpa in undone.items()]
-    lines += [say(locale, "{cluster}: keeps the new range (on_failure: hold)", cluster=c) for c in held]
+    lines += [say(locale, "{cluster}: keeps the change (on_failure: hold)", cluster=c) for c in held]
+    lines += [say(locale, "{cluster}: could not be put back ({reason}); check /status", cluster=c, reason=why)
+              for c, why in (stuck or {}).items()]
     return Message(title=say(locale, "{service} ({env}): {what} failed on {clusters}", service=service, env=env,
                              what=what, clusters=", ".join(failures)),
                    severity="error", lines=tuple(lines),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import Generic, TypeVar
 
 from core.runtime import Runtime
-from deploy import clusters
+from deploy import autoscaling, clusters
 from deploy.kube import Kube
 from deploy.render import Target
 
@@ -20,7 +20,7 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Place:
-    """The service's environment on one cluster, with that cluster's share of the replicas."""
+    """The service's environment on one cluster, with that cluster's share of the replicas (and autoscale range)."""
 
     cluster: str
     kube: Kube
@@ -39,9 +39,11 @@ class Outcome(Generic[T]):
 def places(rt: Runtime, service: str, env: str) -> list[Place]:
     """Every cluster the catalog places the environment on, in the catalog's order."""
     base = Target.of(rt.rules, service, env)
+    # the catalog's autoscale range is split like the replicas: two clusters at 2–10 each would be 4–20
+    ranges = autoscaling.share(base.env.autoscale, rt.rules.catalog.weights(service, env))
     out = []
     for name, replicas in rt.rules.catalog.placement(service, env).items():
-        target = replace(base, env=base.env.model_copy(update={"replicas": replicas}))
+        target = replace(base, env=base.env.model_copy(update={"replicas": replicas, "autoscale": ranges[name]}))
         out.append(Place(name, clusters.kube_for(rt, name), target))
     return out
 

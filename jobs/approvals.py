@@ -71,7 +71,8 @@ def describe(cmd: Command, rules: Rules | None = None) -> str:
         return f"{cmd.step} the live canary"
     return {"Rollback": lambda: f"rollback to {'revision ' + str(cmd.revision) if cmd.revision else 'the previous revision'}",
             "Scale": lambda: f"scale to {cmd.replicas} replicas",
-            "Autoscale": lambda: f"autoscale {cmd.min_replicas}-{cmd.max_replicas} at {_goals(cmd, rules)}",
+            "Autoscale": lambda: "autoscale off" if cmd.off else  # type: ignore[attr-defined]
+                f"autoscale {cmd.min_replicas}-{cmd.max_replicas} at {_goals(cmd, rules)}",
             "Restart": lambda: "restart every pod"}.get(type(cmd).__name__, lambda: f"/{cmd.verb}")()
 
 

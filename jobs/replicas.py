@@ -9,21 +9,10 @@ from bots import rollout_messages as say
 from core import audit, runtime
 from core.errors import PermanentError
 from deploy import autoscaling, fetching, tracks
-from deploy.kube import Kube
-from deploy.render import Target
 from jobs import rollout_clusters
 from jobs.progress import Progress
 from jobs.rollout_base import cluster_errors, finish, job_id, locale_of, now, places
 from rules.workload import Autoscale
-
-
-def _context(service: str, env: str, action: str) -> tuple[Kube, Target]:
-    """The one cluster and the target of a change that is not made across clusters (/autoscale)."""
-    where = places(service, env, action)
-    if len(where) > 1:
-        raise PermanentError(f"{service} ({env}) spans clusters {', '.join(p.cluster for p in where)}: /{action} "
-                             f"is not split across clusters yet; set autoscale: per environment in the catalog")
-    return where[0].kube, where[0].target
 
 
 def scale(service: str, env: str, replicas: int, who: str, reply_to: dict) -> None:
@@ -54,18 +43,42 @@ def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_
               reply_to: dict) -> None:
     """/autoscale <svc> <min>-<max> [cpu=<pct>%]: the HPA's bounds (over the catalog's metrics), audited.
 
-    Without cpu= the catalog's CPU target stays (80% when the catalog names no autoscaling)."""
-    kube, target = _context(service, env, "autoscale")
-    goals = Autoscale.asked_in_chat(min_replicas, max_replicas, cpu_percent, target.env.autoscale)
+    Without cpu= the catalog's CPU target stays (80% when the catalog names no autoscaling). Across
+    clusters each cluster's HPA gets its share of the range, split by the environment's weights."""
+    locale = locale_of(reply_to)
+    where = places(service, env, "autoscale")
+    catalog = runtime.get().rules.catalog.services[service].environments[env].autoscale
+    goals = Autoscale.asked_in_chat(min_replicas, max_replicas, cpu_percent, catalog)
+    said = catalog.describe() if catalog else "none"
+    if len(where) > 1:
+        with cluster_errors():
+            ranges = rollout_clusters.autoscale(where, min_replicas, max_replicas, goals, who, now(),
+                                                lambda m: finish(reply_to, m), locale)
+        if ranges is not None:
+            shares = ", ".join(f"{c} {lo}–{hi}" for c, (lo, hi) in ranges.items())
+            _audit(who, reply_to, f"autoscale {service} in {env}: {goals.describe()} ({shares}; catalog says {said})",
+                   service)
+        return
+    kube, target = where[0].kube, where[0].target
     with cluster_errors():
         if fetching.read_deployment(kube, target.namespace, service) is None:
             raise PermanentError(f"{service} ({env}) is not deployed yet")
         autoscaling.set_by_chat(kube, target, min_replicas, max_replicas, goals.cpu, who, now())
-    said = autoscaling.catalog_says(target)
-    audit.record(runtime.get().redis, audit.Entry(
-        who, reply_to.get("sink", "?"), f"autoscale {service} in {env}: {goals.describe()} (catalog says {said})",
-        service, "applied"))
+    _audit(who, reply_to, f"autoscale {service} in {env}: {goals.describe()} (catalog says {said})", service)
     finish(reply_to, say.autoscaling(service, env, min_replicas, max_replicas, goals.goals(), said))
+
+
+def autoscale_off(service: str, env: str, who: str, reply_to: dict) -> None:
+    """/autoscale <svc> off: the HPA goes from every cluster of the environment; the replicas stay."""
+    where = places(service, env, "autoscale")
+    with cluster_errors():
+        done = rollout_clusters.autoscale_off(where, lambda m: finish(reply_to, m), locale_of(reply_to))
+    if done:
+        _audit(who, reply_to, f"autoscale {service} in {env}: off", service)
+
+
+def _audit(who: str, reply_to: dict, what: str, service: str) -> None:
+    audit.record(runtime.get().redis, audit.Entry(who, reply_to.get("sink", "?"), what, service, "applied"))
 
 
 def restart(service: str, env: str, who: str, reply_to: dict) -> None:
@@ -100,7 +113,10 @@ def scale_command(cmd: c.Scale, who: str, reply_to: dict) -> None:
     scale(cmd.service, cmd.env, cmd.replicas, who, reply_to)
 
 def autoscale_command(cmd: c.Autoscale, who: str, reply_to: dict) -> None:
-    autoscale(cmd.service, cmd.env, cmd.min_replicas, cmd.max_replicas, cmd.cpu_percent, who, reply_to)
+    if cmd.off:
+        autoscale_off(cmd.service, cmd.env, who, reply_to)
+    else:
+        autoscale(cmd.service, cmd.env, cmd.min_replicas, cmd.max_replicas, cmd.cpu_percent, who, reply_to)
 
 def restart_command(cmd: c.Restart, who: str, reply_to: dict) -> None:
     restart(cmd.service, cmd.env, who, reply_to)

@@ -13,19 +13,24 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TypeVar
+
+from kubernetes.client.exceptions import ApiException
 
 from bots import cluster_messages as say
 from bots.message import Message
 from core import runtime
 from core.errors import PermanentError
-from deploy import fetching, render, tracks
+from deploy import api_errors, autoscaling, fetching, render, tracks
 from deploy.fanout import Outcome, Place, each
 from deploy.routers import Split, router_for
 from jobs import promotion
 from jobs.progress import Progress
 from rules.clusters_model import split as split_replicas
+from rules.workload import Autoscale
 
 Finish = Callable[[Message], None]
+T = TypeVar("T")
 
 
 class _Progress:
@@ -50,6 +55,10 @@ def _failures(outcomes: list[Outcome]) -> dict[str, tuple[str, list[str]]]:
     for o in outcomes:
         if isinstance(o.error, tracks.RolloutFailed):
             out[o.cluster] = (o.error.reason, o.error.details)
+        elif isinstance(o.error, PermanentError):  # already in the user's words
+            out[o.cluster] = (str(o.error), [])
+        elif isinstance(o.error, ApiException):
+            out[o.cluster] = (f"the API said {api_errors.message(o.error)}", [])
         elif o.error is not None:
             out[o.cluster] = (f"{type(o.error).__name__}: {o.error}", [])
     return out
@@ -201,8 +210,7 @@ def set_image(where: list[Place], image: str, what: str, change: tracks.Change, 
 def scale(where: list[Place], replicas: int, progress: Progress, finish: Finish) -> None:
     """/scale across clusters: the new total split by the environment's weights."""
     service, env = where[0].target.name, where[0].target.env_name
-    weights = runtime.get().rules.catalog.placement(service, env)
-    shares = split_replicas(replicas, {name: max(1, count) for name, count in weights.items()})
+    shares = split_replicas(replicas, runtime.get().rules.catalog.weights(service, env))
     what = f"scale to {replicas} ({', '.join(f'{n} on {c}' for c, n in shares.items())})"
     started, shown = time.monotonic(), _Progress(where, what, progress)
 
@@ -215,6 +223,69 @@ def scale(where: list[Place], replicas: int, progress: Progress, finish: Finish)
         return f"{summary['ready']}/{summary['desired']} ready"
 
     _everywhere(where, what, step, None, started, finish, (), "check /status and /events")
+
+
+def autoscale(where: list[Place], low: int, high: int, goals: Autoscale, who: str, at: str, finish: Finish,
+              locale: str) -> dict[str, tuple[int, int]] | None:
+    """/autoscale across clusters: each cluster's HPA gets its share of the range; the shares, None when refused."""
+    service, env = where[0].target.name, where[0].target.env_name
+    rules = runtime.get().rules
+    ranges = autoscaling.split_range(low, high, rules.catalog.weights(service, env))
+
+    def change(place: Place) -> None:
+        if fetching.read_deployment(place.kube, place.target.namespace, service) is None:
+            raise PermanentError(f"{service} ({env}) is not deployed on {place.cluster} yet: deploy it first")
+        autoscaling.set_by_chat(place.kube, place.target, *ranges[place.cluster], goals.cpu, who, at)
+
+    if _hpas(where, f"autoscale {low}–{high}", change, finish, locale) is None:
+        return None
+    catalog = rules.catalog.services[service].environments[env].autoscale
+    finish(say.autoscaled(service, env, low, high, goals.goals(), ranges,
+                          catalog.describe() if catalog else "none", locale))
+    return ranges
+
+
+def autoscale_off(where: list[Place], finish: Finish, locale: str) -> bool:
+    """/autoscale off on every cluster (the replicas stay); False when a cluster refused."""
+    service, env = where[0].target.name, where[0].target.env_name
+    removed = _hpas(where, "autoscale off", lambda p: autoscaling.remove_by_chat(p.kube, p.target), finish, locale)
+    if removed is None:
+        return False
+    catalog = runtime.get().rules.catalog.services[service].environments[env].autoscale
+    finish(say.autoscale_off(service, env, removed, catalog.describe() if catalog else None, locale))
+    return True
+
+
+def _hpas(where: list[Place], what: str, change: Callable[[Place], T], finish: Finish,
+          locale: str) -> dict[str, T] | None:
+    """Change the HPA on every cluster at once; if one refuses, put the others back as `on_failure` says.
+
+    Returns what each cluster's change returned, or None once the failure has been reported."""
+    service, env = where[0].target.name, where[0].target.env_name
+    before: dict[str, dict | None] = {}
+
+    def step(place: Place) -> T:
+        before[place.cluster] = autoscaling.snapshot(place.kube, place.target)
+        return change(place)
+
+    outcomes = each(where, step)
+    failures = {cluster: reason for cluster, (reason, _) in _failures(outcomes).items()}
+    if not failures:
+        return {o.cluster: o.value for o in outcomes}  # type: ignore[misc]
+    refused = [o.error for o in outcomes if isinstance(o.error, PermanentError)]
+    if len(refused) == len(where):
+        raise refused[0]  # every cluster said the same no: the chat shows it like a single cluster's
+    changed = [p for p in where if p.cluster not in failures]
+    rollback = runtime.get().rules.catalog.on_failure(env) == "rollback"
+    undone: dict[str, str] = {}
+    stuck: dict[str, str] = {}  # put back but that failed too: the message says so, with why
+    if rollback and changed:
+        outcomes = each(changed, lambda p: autoscaling.restore(p.kube, p.target, before[p.cluster]))
+        stuck = {cluster: reason for cluster, (reason, _) in _failures(outcomes).items()}
+        undone = {o.cluster: autoscaling.describe(before[o.cluster]) for o in outcomes if o.cluster not in stuck}
+    held = [] if rollback else [p.cluster for p in changed]
+    finish(say.autoscale_failed(service, env, what, failures, undone, held, stuck, locale))
+    return None
 
 
 def restart(where: list[Place], when: str | None, progress: Progress, finish: Finish) -> None:

@@ -392,12 +392,14 @@ class Catalog(Strict):
         """The clusters Dockyard reaches: the catalog's, or `default` (KUBECONFIG) when it names none."""
         return list(self.clusters) or [DEFAULT_CLUSTER]
 
-    def placement(self, service: str, env: str) -> dict[str, int]:
-        """Replicas per cluster for one service's environment (its own `clusters:` first, then the catalog's)."""
-        svc_env = self.services[service].environments[env]
+    def weights(self, service: str, env: str) -> dict[str, int]:
+        """One service's environment's clusters and weights (its own `clusters:` first, then the catalog's)."""
         stage = next(s for s in self.environments if s.name == env)
-        weights = svc_env.clusters or stage.clusters or {self.cluster_names[0]: 1}
-        return split(svc_env.replicas, weights)
+        return self.services[service].environments[env].clusters or stage.clusters or {self.cluster_names[0]: 1}
+
+    def placement(self, service: str, env: str) -> dict[str, int]:
+        """Replicas per cluster for one service's environment, split by its weights."""
+        return split(self.services[service].environments[env].replicas, self.weights(service, env))
 
     def on_failure(self, env: str) -> str:
         """What the other clusters of a multi-cluster environment do when one cluster's rollout fails."""

@@ -29,11 +29,15 @@ class Autoscale(Command):
     job: ClassVar[str | None] = "jobs.replicas.autoscale_command"
     changes: ClassVar[bool] = True
     service: str
-    min_replicas: int
+    min_replicas: int  # 0-0 is `/autoscale <svc> off` (a range starts at 1)
     max_replicas: int
     cpu_percent: int | None = None  # None: the catalog's target (80% when it names none)
     env: str = "test"
     break_glass: str | None = None
+
+    @property
+    def off(self) -> bool:
+        return self.max_replicas == 0
 
 
 @verb("scale", "/scale <svc> <n> [in <env>] [--break-glass <reason>]", "set the number of replicas")
@@ -46,10 +50,15 @@ def parse_scale(t: Tokens, now: datetime) -> Command:
     return Scale(service=service, replicas=replicas, env=env or "test", break_glass=glass)
 
 
-@verb("autoscale", "/autoscale <svc> <min>-<max> [cpu=<pct>%] [in <env>] [--break-glass <reason>]", "keep replicas between min and max by CPU (HPA)")
+@verb("autoscale", "/autoscale <svc> <min>-<max>|off [cpu=<pct>%] [in <env>] [--break-glass <reason>]", "keep replicas between min and max by CPU (HPA), or stop")
 def parse_autoscale(t: Tokens, now: datetime) -> Command:
     service = t.service()
-    bounds = t.take("replica range, like 2-10")
+    bounds = t.take("replica range, like 2-10, or off")
+    if bounds == "off":
+        env = t.optional_env("test")
+        glass = t.break_glass()
+        t.done()
+        return Autoscale(service=service, min_replicas=0, max_replicas=0, env=env or "test", break_glass=glass)
     match = re.fullmatch(r"(\d{1,3})-(\d{1,3})", bounds)
     if not match:
         raise t.fail(f"replica range must look like 2-10, got {bounds!r}")
