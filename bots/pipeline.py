@@ -19,7 +19,7 @@ from bots.message import Message
 from core import audit, durable, logs, metrics
 from core.runtime import Runtime
 from jobs.queues import DEFAULT_TIMEOUT, enqueue
-from rules import cronjob, policy
+from rules import cronjob, policy, routing
 from state import approvals, freezes, images, locks, schedules
 
 log = logging.getLogger("dockyard.pipeline")
@@ -76,13 +76,16 @@ def policy_scope(rt: Runtime, command: Command) -> tuple[str | None, str | None]
     return getattr(command, "service", None), getattr(command, "env", None)
 
 
-def _frozen(rt: Runtime, command: Command) -> str | None:
-    """Refuse early a change to a frozen environment (the job checks again when it runs)."""
+def _frozen(rt: Runtime, command: Command, style: routing.Style) -> str | None:
+    """Refuse early a change to a frozen environment (the job checks again when it runs).
+
+    The policy's windows keep DOCKYARD_TIMEZONE (they are the organisation's); the refusal reads in the
+    asking channel's language and zone."""
     env = getattr(command, "env", None)
     if not command.gated or env is None or getattr(command, "break_glass", None):
         return None
     freeze = freezes.active(rt.redis, rt.rules, env, zone=rt.settings.timezone)
-    return freeze_messages.refusal(freeze, rt.settings.timezone) if freeze else None
+    return freeze_messages.refusal(freeze, style.zone, style.locale) if freeze else None
 
 
 def _rollout_conflict(rt: Runtime, command: Command) -> str | None:
@@ -121,8 +124,10 @@ def submit(rt: Runtime, request: ChatRequest) -> Outcome:
         log.info("command %s: %s", result, text.splitlines()[0])
         return Outcome(False, replies.error_message(text))
 
+    # A time someone types ('at 14:00', '/freeze prod until 18:00') is read in their channel's zone.
+    style = routing.style_of(rt.rules, rt.settings, request.reply_to)
     try:
-        command = grammar.parse(request.text, datetime.now(ZoneInfo(rt.settings.timezone)))
+        command = grammar.parse(request.text, datetime.now(ZoneInfo(style.zone)))
     except grammar.CommandError as exc:
         return refuse("invalid", str(exc), "invalid")
     problem = _catalog_error(rt, command)
@@ -135,7 +140,7 @@ def submit(rt: Runtime, request: ChatRequest) -> Outcome:
         glass = policy.check(rt.rules, who, "breakglass", *policy_scope(rt, command))
         if not glass.allowed:
             return refuse("refused", glass.reason, command.verb, command.target or "")
-    frozen = _frozen(rt, command)
+    frozen = _frozen(rt, command, style)
     if frozen:
         return refuse("refused", frozen, command.verb, command.target or "")
     conflict = _rollout_conflict(rt, command)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from zoneinfo import ZoneInfo
+import time
 
 from bots import cluster_messages as say
 from core import runtime
@@ -29,13 +28,15 @@ def report(cluster: str, state: str, previous: str, detail: str) -> str:
     incident = json.loads(raw) if raw else None
     if state == "ok" and incident is None:
         return "nothing open"
-    if incident is None:
-        incident = {"since": datetime.now(ZoneInfo(rt.settings.timezone)).strftime("%Y-%m-%d %H:%M:%S %Z"), "refs": {}}
+    if incident is None:  # since: epoch seconds, dated in each channel's zone (an older record kept its text)
+        incident = {"since": time.time(), "refs": {}}
     spec = rt.rules.catalog.clusters.get(cluster)
-    message = say.cluster_incident(cluster, dict(spec.labels) if spec else {}, state, detail, incident["since"])
     targets, _ = routing.split_quiet(rt.rules, labels_of(cluster))  # critical: quiet hours let it through
     for target in targets:
         field = json.dumps(target, sort_keys=True)
+        style = routing.style_of(rt.rules, rt.settings, target)
+        message = say.cluster_incident(cluster, dict(spec.labels) if spec else {}, state, detail, incident["since"],
+                                       style.locale, style.zone)
         incident["refs"][field] = show(target, message, incident["refs"].get(field))
     if state == "ok":
         rt.redis.delete(key)

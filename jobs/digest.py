@@ -72,6 +72,7 @@ def daily(date: str | None = None) -> int:
     sent = 0
     for team, day in collect().items():
         for target in routing.targets_for(rt.rules, {"team": team, "kind": "digest"}):
-            deliver(target, digest(day, date), dedupe_key=f"digest:{date}:{team}:{json.dumps(target)}")
+            locale = routing.style_of(rt.rules, rt.settings, target).locale
+            deliver(target, digest(day, date, locale), dedupe_key=f"digest:{date}:{team}:{json.dumps(target)}")
             sent += 1
     return sent

@@ -27,7 +27,8 @@ def flush(now: datetime | None = None) -> dict[str, int]:
         waiting = holds.held(rt.redis, name)
         if not waiting:
             continue
-        deliver(routing.target(channel), replies.held_digest(waiting))
+        locale = routing.style_of(rt.rules, rt.settings, {}, name).locale
+        deliver(routing.target(channel), replies.held_digest(waiting, locale))
         holds.release(rt.redis, name, len(waiting))
         sent[name] = len(waiting)
     return sent

@@ -42,7 +42,8 @@ def _settings(service_name: str):
 def _show(plan: Plan) -> Plan:
     """Post or edit the plan's one message where it was asked."""
     limit = runtime.get().rules.catalog.services[plan.service].analysis.failure_limit  # type: ignore[union-attr]
-    return plan.with_(ref=show(plan.reply_to, say.plan(plan, limit), plan.ref))
+    locale = routing.style_of(runtime.get().rules, runtime.get().settings, plan.reply_to).locale
+    return plan.with_(ref=show(plan.reply_to, say.plan(plan, limit, locale), plan.ref))
 
 
 def _next(plan: Plan, delay: float) -> None:
@@ -152,7 +153,7 @@ def ended(service: str, env: str, step: str, who: str) -> None:
 def remind_stale(service: str, env: str, track: str, since: float, who: str) -> str:
     """RQ job (the scheduler's): the team hears that a canary or preview is still live, with Promote and Abort."""
     rt = runtime.get()
-    message = say.stale(service, env, track, time.time() - since, who)
+    age = time.time() - since
     for target in routing.targets_for(rt.rules, routing.service_labels(rt.rules, service, env=env, kind="reminder")):
-        show(target, message)
+        show(target, say.stale(service, env, track, age, who, routing.style_of(rt.rules, rt.settings, target).locale))
     return "told"

@@ -33,6 +33,12 @@ def _zone(reply_to: dict | None) -> str:
     return routing.style_of(rt.rules, rt.settings, reply_to or {}).zone
 
 
+def _locale(reply_to: dict | None) -> str:
+    """The language of the channel that asked (its `locale:`), else DOCKYARD_LOCALE."""
+    rt = runtime.get()
+    return routing.style_of(rt.rules, rt.settings, reply_to or {}).locale
+
+
 def _read(what: Callable[[], object], namespace: str):
     """Run a read against the cluster, turning its errors into retry decisions."""
     with api_errors.translated(namespace):
@@ -77,7 +83,8 @@ def status(cmd: c.Status, who: str = "", reply_to: dict | None = None) -> Messag
             found = {o.cluster: o.value if o.error is None else {"unreachable": str(o.error)} for o in parts}
             live[env] = {"clusters": {p.cluster: found.get(p.cluster, {"unreachable": down.get(p.cluster)})
                                       for p in where}}
-    return replies.status_message(cmd.service, service, live, envs, now=_now())
+    return replies.status_message(cmd.service, service, live, envs, now=_now(), locale=_locale(reply_to),
+                                  zone=_zone(reply_to))
 
 
 def history(cmd: c.History, who: str = "", reply_to: dict | None = None) -> Message:
@@ -90,7 +97,8 @@ def history(cmd: c.History, who: str = "", reply_to: dict | None = None) -> Mess
     if len(where) == 1:
         if per[0].error is not None:
             raise per[0].error
-        return replies.history_message(cmd.service, cmd.env, per[0].value or [], zone=_zone(reply_to))
+        return replies.history_message(cmd.service, cmd.env, per[0].value or [], zone=_zone(reply_to),
+                                       locale=_locale(reply_to))
     # The first cluster that answers numbers the revisions; each image says which clusters it went to.
     answered = [o for o in per if o.error is None]
     if not answered:
@@ -99,7 +107,8 @@ def history(cmd: c.History, who: str = "", reply_to: dict | None = None) -> Mess
     for outcome in answered:
         for revision in outcome.value or []:
             went.setdefault(revision.image, set()).add(outcome.cluster)
-    return replies.history_message(cmd.service, cmd.env, answered[0].value or [], went, _zone(reply_to))
+    return replies.history_message(cmd.service, cmd.env, answered[0].value or [], went, _zone(reply_to),
+                                   _locale(reply_to))
 
 
 def logs(cmd: c.Logs, who: str = "", reply_to: dict | None = None) -> Message:
@@ -121,7 +130,8 @@ def logs(cmd: c.Logs, who: str = "", reply_to: dict | None = None) -> Message:
     # Every line asked for is shown unless the sink answering cannot carry them all in one message.
     budget = registry.text_budget((reply_to or {}).get("sink"))
     return replies.logs_message(cmd.service, cmd.env, cmd.tail, per_pod, budget, previous=cmd.previous,
-                                never_restarted=tuple(never_restarted), zone=_zone(reply_to))
+                                never_restarted=tuple(never_restarted), zone=_zone(reply_to),
+                                locale=_locale(reply_to))
 
 
 def _pod_logs(cmd: c.Logs, kube: Kube, namespace: str, label: str, per_pod: list, never_restarted: list) -> None:
@@ -166,7 +176,8 @@ def config(cmd: c.Config, who: str = "", reply_to: dict | None = None) -> Messag
         if all(present.values()):
             now = render.config_checksum(target.config, {k: v for k, v in values.items() if v is not None})
         running = answered[0][1]
-    return replies.config_message(cmd.service, target.service, cmd.env, present, running, now)
+    return replies.config_message(cmd.service, target.service, cmd.env, present, running, now,
+                                  _locale(reply_to))
 
 
 def events(cmd: c.Events, who: str = "", reply_to: dict | None = None) -> Message:

@@ -205,7 +205,7 @@ def _scheduled(where: list[Place], image: str, who: str, reply_to: dict, cause: 
         release(target, holder)
     svc = target.service
     finish(reply_to, say.cron_job_set(target.name, target.env_name, image, svc.schedule or "",
-                                       svc.concurrency_policy))
+                                       svc.concurrency_policy, locale_of(reply_to)))
 
 
 def control(service: str, env: str, step: str, who: str, reply_to: dict) -> None:

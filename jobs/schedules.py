@@ -11,7 +11,14 @@ from bots.commands import Command, ScheduleCancel, ScheduleList
 from core import audit, runtime
 from core.errors import PermanentError
 from jobs.notify import deliver
+from rules import routing
 from state import schedules
+
+
+def _style(target: dict) -> routing.Style:
+    """How the channel that asked reads: its language, and its time zone for the due times."""
+    rt = runtime.get()
+    return routing.style_of(rt.rules, rt.settings, target)
 
 
 def put(cmd: Command, who: str, reply_to: dict, text: str) -> str:
@@ -24,13 +31,15 @@ def put(cmd: Command, who: str, reply_to: dict, text: str) -> str:
                           schedule_id=ident)
     audit.record(rt.redis, audit.Entry(who, reply_to.get("sink", "?"), f"scheduled {entry.id}: {text}",
                                        getattr(cmd, "service", ""), "scheduled"))
-    deliver(reply_to, say.scheduled(entry, rt.settings.timezone), dedupe_key=f"scheduled:{entry.id}")
+    style = _style(reply_to)
+    deliver(reply_to, say.scheduled(entry, style.zone, style.locale), dedupe_key=f"scheduled:{entry.id}")
     return entry.id
 
 
 def list_command(cmd: ScheduleList, who: str, reply_to: dict):
     rt = runtime.get()
-    return say.listing(schedules.pending(rt.redis), rt.settings.timezone)
+    style = _style(reply_to)
+    return say.listing(schedules.pending(rt.redis), style.zone, style.locale)
 
 
 def cancel_command(cmd: ScheduleCancel, who: str, reply_to: dict):
@@ -40,7 +49,7 @@ def cancel_command(cmd: ScheduleCancel, who: str, reply_to: dict):
         raise PermanentError(f"there is no timed change {cmd.schedule_id} (it ran already, or see /schedule list)")
     audit.record(rt.redis, audit.Entry(who, reply_to.get("sink", "?"), f"/schedule cancel {entry.id}",
                                        entry.command.get("service", ""), "cancelled"))
-    return say.cancelled(entry, who)
+    return say.cancelled(entry, who, _style(reply_to).locale)
 
 
 def run(schedule_id: str) -> str:
@@ -51,5 +60,5 @@ def run(schedule_id: str) -> str:
     entry = schedules.get(rt.redis, schedule_id)
     if entry is None:
         return "cancelled"
-    deliver(entry.reply_to, say.starting(entry), dedupe_key=f"schedule-start:{entry.id}")
+    deliver(entry.reply_to, say.starting(entry, _style(entry.reply_to).locale), dedupe_key=f"schedule-start:{entry.id}")
     return dispatch.run_now(entry.command, entry.who, entry.reply_to)

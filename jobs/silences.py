@@ -56,29 +56,35 @@ def _zone(reply_to: dict) -> str:
     return routing.style_of(rt.rules, rt.settings, reply_to).zone
 
 
+def _locale(reply_to: dict) -> str:
+    """The language of the channel that asked (its `locale:`), else DOCKYARD_LOCALE."""
+    rt = runtime.get()
+    return routing.style_of(rt.rules, rt.settings, reply_to).locale
+
+
 def create(matcher: str, duration_seconds: int, comment: str | None, who: str, reply_to: dict) -> str:
     now = datetime.now(timezone.utc)
     ends = now + timedelta(seconds=duration_seconds)
     if matcher in runtime.get().rules.catalog.services:  # a catalog service: Dockyard's own health messages
 
         holds.mute(runtime.get().redis, matcher, duration_seconds)
-        deliver(reply_to, say.health_held(matcher, ends, _zone(reply_to)))
+        deliver(reply_to, say.health_held(matcher, ends, _zone(reply_to), _locale(reply_to)))
         return f"mute:{matcher}"
     body = {"matchers": _matchers(matcher), "startsAt": _iso(now), "endsAt": _iso(ends), "createdBy": who,
             "comment": comment or f"silenced from chat by {who}"}
     silence_id = _api("POST", "/silences", json=body).json()["silenceID"]
-    deliver(reply_to, say.silenced(matcher, ends, silence_id, who, _zone(reply_to)))
+    deliver(reply_to, say.silenced(matcher, ends, silence_id, who, _zone(reply_to), _locale(reply_to)))
     return silence_id
 
 
 def listing(reply_to: dict) -> None:
     active = [s for s in _api("GET", "/silences").json() if s["status"]["state"] == "active"]
-    deliver(reply_to, say.listing(active, _zone(reply_to)))
+    deliver(reply_to, say.listing(active, _zone(reply_to), _locale(reply_to)))
 
 
 def expire(silence_id: str, who: str, reply_to: dict) -> None:
     _api("DELETE", f"/silence/{silence_id}")
-    deliver(reply_to, say.expired(silence_id, who))
+    deliver(reply_to, say.expired(silence_id, who, _locale(reply_to)))
 
 
 def create_command(cmd: Silence, who: str, reply_to: dict) -> None:

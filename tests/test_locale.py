@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from core.config import ConfigError, Settings, from_env
 from core.runtime import Runtime
 from jobs import incidents
 from rules import RulesError, load_rules, routing
+from state import freezes, schedules
 from tests.fakes.dingtalk_api import DingTalkAPI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -293,3 +295,76 @@ def test_a_cut_history_keeps_the_current_revision():
     text = markdown.payload(replies.history_message("ledger", "prod", revisions, zone=SHANGHAI))["markdown"]["text"]
     assert "← current" in text and "#59" in text and "#1 " not in text
     assert "older lines left out to fit one message" in text
+
+
+SHANGHAI_CONSOLE = ROUTING.replace("console:  {sink: console}", "console:  {sink: console, locale: zh-CN, timezone: Asia/Shanghai}")
+
+
+@pytest.fixture
+def zh_chat(rt, tmp_path):
+    """A console that is a zh-CN channel in Asia/Shanghai, with the real pipeline and workers."""
+    from tests.rollout_fixtures import Chat
+
+    return Chat(runtime.install(Runtime(settings=rt.settings, rules=load_rules(rules_with(tmp_path, SHANGHAI_CONSOLE)))))
+
+
+def test_a_freeze_is_typed_and_read_in_the_channels_zone_and_language(zh_chat):
+    # 18:00 typed in a Shanghai channel is 18:00 Shanghai (10:00 UTC), and reads so, dated.
+    [started] = zh_chat("dave", "/freeze test until 2099-12-31T18:00 发布周")
+    assert started["text"].startswith("⚠ test 封版至 2099-12-31 18:00 CST")
+    assert "操作人  dave" in started["text"] and "发布周" in started["text"]
+    until = freezes.manual(zh_chat.rt.redis, "test").until
+    assert until == datetime(2099, 12, 31, 10, 0, tzinfo=timezone.utc)
+    refused = zh_chat("alice", "/restart web")[-1]
+    assert refused["refused"] and refused["text"] == ("test 已被 dave 封版，直到 2099-12-31 18:00 CST：发布周；"
+                                                      "SRE 可以加上 --break-glass <reason>")
+    [lifted] = zh_chat("dave", "/unfreeze test")
+    assert lifted["text"] == "✔ test 已由 dave 解除封版（封版人 dave：发布周）"
+
+
+def test_a_timed_deploy_is_due_in_the_channels_zone_and_listed_in_chinese(zh_chat):
+    [scheduled] = zh_chat("alice", "/deploy web v2 at 2099-06-01T14:00")
+    assert scheduled["text"].startswith("✔ 已定时 s") and "执行时间 2099-06-01 14:00 CST" in scheduled["text"]
+    entry = schedules.pending(zh_chat.rt.redis)[0]
+    assert entry.at == datetime(2099, 6, 1, 6, 0, tzinfo=timezone.utc).timestamp()  # 14:00 in Shanghai
+    [listing] = zh_chat("alice", "/schedule list")
+    assert listing["text"].splitlines()[0] == "ℹ 1 个定时变更等待执行"
+    assert f"{entry.id}  2099-06-01 14:00 CST  /deploy web v2" in listing["text"]
+    [cancelled] = zh_chat("alice", f"/schedule cancel {entry.id}")
+    assert cancelled["text"].startswith(f"✔ 已取消 {entry.id}：/deploy web v2")
+
+
+def test_a_hold_on_health_messages_reads_in_chinese_with_a_dated_local_end(zh_chat):
+    [held] = zh_chat("dave", "/silence web 2h")
+    assert held["text"].startswith("✔ web 的健康消息暂停到 20")
+    assert " CST" in held["text"].splitlines()[0] and "事件仍会计数" in held["text"]
+
+
+def test_every_new_kind_of_message_reads_in_chinese():
+    """The kinds beyond incidents, alerts, rollouts, approvals and builds, as the golden files pin them."""
+    from tests.message_examples import KINDS
+
+    built = {kind.name: kind.build("zh-CN") for kind in KINDS}
+    titles = {name: message.title for name, message in built.items()}
+    assert titles["freeze"] == "prod 封版至 2026-02-24 10:00 CST"
+    assert titles["schedule"] == "已定时 s7q2：/deploy ledger v2.4.1 to prod，执行时间 2026-01-20 22:00 CST"
+    assert titles["silence"] == "已静默 LedgerErrorRate，直到 2026-01-20 00:41 CST"
+    assert titles["status"] == "ledger 状态" and built["status"].fields[0] == ("团队", "payments")
+    assert titles["history"] == "ledger（prod）发布历史" and built["history"].lines[-1].endswith("← 当前")
+    assert titles["logs"].startswith("ledger（prod）上一个（崩溃的）容器的日志")
+    assert titles["cluster-rollout-progress"] == "ledger（prod）：滚动更新到 v2.4.1"
+    assert titles["cluster-rollout-failed"] == "ledger（prod）：滚动更新到 v2.4.1 在 shenzhen 失败；已回滚"
+    assert titles["cluster-incident"] == "集群 shenzhen：API 无法访问"
+    assert dict(built["cluster-incident"].fields)["开始于"] == "2026-01-19 23:41:46 CST"
+    assert titles["canary-plan"] == "ledger（prod）：金丝雀计划 — 第 2/3 步，30% 已上线"
+    assert built["canary-plan"].lines[-2:] == ("分析通过：30% 已上线", "30% 时分析未通过：error rate 0.031")
+    assert titles["canary-stale"] == "ledger（prod）：金丝雀已上线 30 小时，请全量发布或中止"
+    assert titles["cron-job-set"] == "reconcile（prod）：定时任务已设为 v1.9.0"
+    assert titles["autoscaling"] == "ledger（prod）：自动扩缩容 3–12 个副本，目标 60% CPU"
+    assert titles["held"] == "免打扰时段暂存了 2 条消息"
+    assert titles["daily-digest"] == "payments：过去 24 小时（2026-01-19）"
+    assert "审批（1）：ab12cd 已由 bob 批准" in built["daily-digest"].lines
+    # commands in buttons and lines stay the grammar's
+    assert [b.value for b in built["canary-plan"].buttons] == ["/deploy ledger pause in prod",
+                                                               "/deploy ledger promote in prod",
+                                                               "/deploy ledger abort in prod"]
