@@ -297,7 +297,9 @@ def test_a_cut_history_keeps_the_current_revision():
     assert "older lines left out to fit one message" in text
 
 
-SHANGHAI_CONSOLE = ROUTING.replace("console:  {sink: console}", "console:  {sink: console, locale: zh-CN, timezone: Asia/Shanghai}")
+SHANGHAI_CONSOLE = ROUTING.replace(
+    "console:  {sink: console}", "console:  {sink: console, locale: zh-CN, timezone: Asia/Shanghai}").replace(
+    "{sink: slack, channel: C0STORE}", "{sink: console}")  # no Slack here: every channel is the console
 
 
 @pytest.fixture
@@ -368,3 +370,19 @@ def test_every_new_kind_of_message_reads_in_chinese():
     assert [b.value for b in built["canary-plan"].buttons] == ["/deploy ledger pause in prod",
                                                                "/deploy ledger promote in prod",
                                                                "/deploy ledger abort in prod"]
+
+
+def test_a_cluster_incident_and_the_daily_digest_reach_a_chinese_channel_in_its_zone(zh_chat):
+    from jobs import cluster_health, digest
+    from tests.rollout_fixtures import feed
+
+    assert cluster_health.report("east", "unreachable", "ok", "connection timed out after 10s") == "unreachable"
+    [incident] = [m["text"] for m in feed(zh_chat.rt) if "east" in m["text"]]
+    assert incident.startswith("✖ 集群 east：API 无法访问")
+    since = re.search(r"开始于\s+(\S+ \S+ CST)", incident)
+    assert since, incident  # dated, in Shanghai
+    assert cluster_health.report("east", "ok", "unreachable", "") == "resolved"
+    assert digest.daily("2026-12-04") > 0
+    texts = [m["text"] for m in feed(zh_chat.rt)]
+    assert any(t.startswith("ℹ payments：过去 24 小时（2026-12-04）") for t in texts)
+    assert any(t.startswith("ℹ storefront：过去 24 小时（2026-12-04）") for t in texts)
