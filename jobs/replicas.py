@@ -65,7 +65,7 @@ def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_
             raise PermanentError(f"{service} ({env}) is not deployed yet")
         autoscaling.set_by_chat(kube, target, min_replicas, max_replicas, goals.cpu, who, now())
     _audit(who, reply_to, f"autoscale {service} in {env}: {goals.describe()} (catalog says {said})", service)
-    finish(reply_to, say.autoscaling(service, env, min_replicas, max_replicas, goals.goals(), said))
+    finish(reply_to, say.autoscaling(service, env, min_replicas, max_replicas, goals.goals(), said, locale))
 
 
 def autoscale_off(service: str, env: str, who: str, reply_to: dict) -> None:

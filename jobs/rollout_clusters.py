@@ -18,6 +18,7 @@ from typing import TypeVar
 from kubernetes.client.exceptions import ApiException
 
 from bots import cluster_messages as say
+from bots.i18n import DEFAULT_LOCALE
 from bots.message import Message
 from core import runtime
 from core.errors import PermanentError
@@ -26,6 +27,7 @@ from deploy.fanout import Outcome, Place, each
 from deploy.routers import Split, router_for
 from jobs import promotion
 from jobs.progress import Progress
+from jobs.rollout_base import locale_of
 from rules.clusters_model import split as split_replicas
 from rules.workload import Autoscale
 
@@ -38,6 +40,7 @@ class _Progress:
 
     def __init__(self, where: list[Place], what: str, progress: Progress):
         self.service, self.env, self.what, self.progress = where[0].target.name, where[0].target.env_name, what, progress
+        self.locale = locale_of(progress.reply_to)  # the asking channel's language, for every message of the change
         self.states = {p.cluster: {"desired": p.target.env.replicas, "updated": 0, "ready": 0} for p in where}
         self.lock = threading.Lock()
 
@@ -45,7 +48,7 @@ class _Progress:
         def report(summary: dict) -> None:
             with self.lock:
                 self.states[place.cluster] = summary
-                self.progress.show(say.progress(self.service, self.env, self.what, dict(self.states)))
+                self.progress.show(say.progress(self.service, self.env, self.what, dict(self.states), self.locale))
 
         return tracks.wait_rollout(place.kube, place.target, track, report)
 
@@ -82,7 +85,8 @@ def rolling(where: list[Place], image: str, change: tracks.Change, what: str, pr
     failures = _failures(outcomes)
     if not failures:
         promotion.passed(service, env, image)
-        finish(say.done(service, env, what, {o.cluster: o.value for o in outcomes}, time.monotonic() - started))
+        finish(say.done(service, env, what, {o.cluster: o.value for o in outcomes}, time.monotonic() - started,
+                        shown.locale))
         return
     policy = runtime.get().rules.catalog.on_failure(env)
     undo = [p for p in where if policy == "rollback" or p.cluster in failures]
@@ -98,7 +102,7 @@ def rolling(where: list[Place], image: str, change: tracks.Change, what: str, pr
             change.at))
         undone[place.cluster] = f"revision {back.number} ({back.image})"
     held = [p.cluster for p in where if p not in undo]
-    finish(say.failed(service, env, what, failures, undone, held))
+    finish(say.failed(service, env, what, failures, undone, held, shown.locale))
 
 
 def canary(where: list[Place], image: str | None, weight: int, change: tracks.Change, progress: Progress,
@@ -133,8 +137,8 @@ def canary(where: list[Place], image: str | None, weight: int, change: tracks.Ch
         tracks.apply_split(place.kube, place.target, router_for(place.target.service.router),
                            Split(weight=0, preview=splits[place.cluster].preview))
 
-    return _everywhere(where, what, step, undo, started, finish, say.canary_buttons(service, env),
-                       "the canary was removed from every cluster; stable is untouched")
+    return _everywhere(where, what, step, undo, started, finish, say.canary_buttons(service, env, shown.locale),
+                       "the canary was removed from every cluster; stable is untouched", shown.locale)
 
 
 def preview(where: list[Place], image: str, change: tracks.Change, progress: Progress, finish: Finish) -> bool:
@@ -155,8 +159,8 @@ def preview(where: list[Place], image: str, change: tracks.Change, progress: Pro
         tracks.remove_track(place.kube, place.target, "preview")
 
     service, env = where[0].target.name, where[0].target.env_name
-    return _everywhere(where, what, step, undo, started, finish, say.canary_buttons(service, env),
-                       "the preview was removed from every cluster")
+    return _everywhere(where, what, step, undo, started, finish, say.canary_buttons(service, env, shown.locale),
+                       "the preview was removed from every cluster", shown.locale)
 
 
 def control(where: list[Place], step_name: str, who: str, when: str, progress: Progress, finish: Finish) -> bool:
@@ -187,7 +191,8 @@ def control(where: list[Place], step_name: str, who: str, when: str, progress: P
         return router.describe(remaining, tracks.stable_replicas(place.kube, place.target))
 
     done = _everywhere(where, what, step, None, started, finish, (),
-                       f"the canary still takes its traffic where it failed; /deploy {service} abort removes it")
+                       f"the canary still takes its traffic where it failed; /deploy {service} abort removes it",
+                       shown.locale)
     if done and step_name == "promote":
         for image in set(images.values()):
             promotion.passed(service, env, image)
@@ -204,7 +209,7 @@ def set_image(where: list[Place], image: str, what: str, change: tracks.Change, 
         summary = shown.wait(place)
         return f"{summary['ready']}/{summary['desired']} ready"
 
-    _everywhere(where, what, step, None, started, finish, (), "check /status and /events")
+    _everywhere(where, what, step, None, started, finish, (), "check /status and /events", shown.locale)
 
 
 def scale(where: list[Place], replicas: int, progress: Progress, finish: Finish) -> None:
@@ -222,7 +227,7 @@ def scale(where: list[Place], replicas: int, progress: Progress, finish: Finish)
         summary = shown.wait(place)
         return f"{summary['ready']}/{summary['desired']} ready"
 
-    _everywhere(where, what, step, None, started, finish, (), "check /status and /events")
+    _everywhere(where, what, step, None, started, finish, (), "check /status and /events", shown.locale)
 
 
 def autoscale(where: list[Place], low: int, high: int, goals: Autoscale, who: str, at: str, finish: Finish,
@@ -299,11 +304,11 @@ def restart(where: list[Place], when: str | None, progress: Progress, finish: Fi
         summary = shown.wait(place)
         return f"{summary['ready']}/{summary['desired']} ready"
 
-    _everywhere(where, "restart", step, None, started, finish, (), "check /status and /events")
+    _everywhere(where, "restart", step, None, started, finish, (), "check /status and /events", shown.locale)
 
 
 def _everywhere(where: list[Place], what: str, step: Callable[[Place], str], undo: Callable[[Place], None] | None,
-                started: float, finish: Finish, buttons: tuple, after: str) -> bool:
+                started: float, finish: Finish, buttons: tuple, after: str, locale: str = DEFAULT_LOCALE) -> bool:
     """Run one step on every cluster; on any failure undo it everywhere (when it can be); report once."""
     service, env = where[0].target.name, where[0].target.env_name
     outcomes = each(where, step)
@@ -314,8 +319,8 @@ def _everywhere(where: list[Place], what: str, step: Callable[[Place], str], und
     if refused and len(refused) == len(where):
         raise refused[0]  # every cluster said the same no: the chat shows it like a single cluster's
     if failures:
-        finish(say.each_failed(service, env, what, failures, after))
+        finish(say.each_failed(service, env, what, failures, after, locale))
         return False
     finish(say.each_done(service, env, what, {o.cluster: str(o.value) for o in outcomes}, time.monotonic() - started,
-                         buttons))
+                         buttons, locale))
     return True
