@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bots import commands as c
 from bots import freeze_messages, grammar, replies
 from bots.commands import Command
+from bots.i18n import say
 from bots.message import Message
 from core import audit, durable, logs, metrics
 from core.runtime import Runtime
@@ -163,4 +164,5 @@ def submit(rt: Runtime, request: ChatRequest) -> Outcome:
     audit.record_in(writes, audit.Entry(who.user, request.channel, request.text[:200], command.target or "",
                                         "accepted", logs.request_id.get()))
     durable.commit(rt.redis, writes)
-    return Outcome(True, Message(title=f"on it: {request.text.strip()[:80]}", ephemeral=True), job.id, command)
+    return Outcome(True, Message(title=say(style.locale, "on it: {command}", command=request.text.strip()[:80]),
+                                 ephemeral=True), job.id, command)

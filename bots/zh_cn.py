@@ -9,6 +9,8 @@ English is the key; the wording follows bots/i18n.py's (and so the seed teams' p
 from __future__ import annotations
 
 WORDS: dict[str, str] = {
+    # the pipeline's acknowledgement (bots/pipeline.py)
+    "on it: {command}": "收到，正在处理：{command}",
     # what a rollout does (bots/i18n.py PHRASES: jobs write these in English)
     "rolling update to {version}": "滚动更新到 {version}",
     "canary {weight}% of {version}": "金丝雀 {weight}%（{version}）",

@@ -22,6 +22,7 @@ from bots.feishu import card as feishu_card
 from bots.i18n import moment
 from bots.incident_messages import incident_message
 from bots.message import Message
+from bots.pipeline import ChatRequest, submit
 from bots.plaintext import to_text
 from bots.wecom import markdown as wecom_markdown
 from core import runtime
@@ -322,6 +323,8 @@ def test_a_freeze_is_typed_and_read_in_the_channels_zone_and_language(zh_chat):
                                                       "SRE 可以加上 --break-glass <reason>")
     [lifted] = zh_chat("dave", "/unfreeze test")
     assert lifted["text"] == "✔ test 已由 dave 解除封版（封版人 dave：发布周）"
+    accepted = submit(zh_chat.rt, ChatRequest("console", "dave", "/schedule list", {"sink": "console"}))
+    assert accepted.message.title == "收到，正在处理：/schedule list"  # the acknowledgement, before the job runs
 
 
 def test_a_timed_deploy_is_due_in_the_channels_zone_and_listed_in_chinese(zh_chat):
