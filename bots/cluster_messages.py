@@ -88,7 +88,7 @@ def each_failed(service: str, env: str, what: str, failures: dict[str, tuple[str
     """A change that failed on some cluster: which, why, and what was done about it everywhere."""
     return Message(title=say(locale, "{where}: {what} failed on {clusters}", where=_where(service, env, locale),
                              what=phrase(locale, what), clusters=", ".join(failures)), severity="error",
-                   lines=(*_failure_lines(failures, locale), after),
+                   lines=(*_failure_lines(failures, locale), say(locale, after)),
                    buttons=(Button(say(locale, "Status"), "status", f"/status {service}{_in(env)}"),))
 
 

@@ -47,7 +47,7 @@ def rolled_back(service: str, env: str, what: str, reason: str, details: list[st
 def failed(service: str, env: str, what: str, reason: str, details: list[str], after: str,
            locale: str = DEFAULT_LOCALE) -> Message:
     lines = (say(locale, "why: {detail}", detail=reason), *(say(locale, "not ready: {detail}", detail=d) for d in details),
-             after)
+             say(locale, after))  # the job's fixed words read in the locale; a line naming a service stays as it came
     return Message(title=say(locale, "{where}: {what} failed", where=_where(service, env, locale),
                              what=phrase(locale, what)),
                    severity="error", lines=lines)

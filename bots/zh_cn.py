@@ -29,6 +29,12 @@ WORDS: dict[str, str] = {
     "autoscale off": "关闭自动扩缩容",
     "rolling": "滚动更新",
     "next: {weight}, {promote} or {abort}": "下一步：{weight}、{promote} 或 {abort}",
+    # what a failed change left behind (the jobs' fixed words)
+    "the canary was removed; stable is untouched": "金丝雀已移除；稳定版本未改动",
+    "there is no earlier revision to go back to": "没有更早的版本可以回退",
+    "check /status and /events": "请查看 /status 和 /events",
+    "the canary was removed from every cluster; stable is untouched": "金丝雀已从所有集群移除；稳定版本未改动",
+    "the preview was removed from every cluster": "预发布已从所有集群移除",
     # canary plans
     "analysis passed: {weight}% live": "分析通过：{weight}% 已上线",
     "analysis passed at {weight}%: promoted": "{weight}% 时分析通过：已全量发布",
