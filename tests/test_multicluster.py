@@ -55,8 +55,9 @@ def two_clusters(tmp_path_factory, example_rules):
             local.down()
 
 
-def split_rules(directory: Path, clusters: dict, on_failure: str = "rollback", build_cluster: str = "east") -> Path:
-    """The test catalog plus `split`: prod across east (3) and west (2)."""
+def split_rules(directory: Path, clusters: dict, on_failure: str = "rollback", build_cluster: str = "east",
+                autoscale: dict | None = None) -> Path:
+    """The test catalog plus `split`: prod across east (3) and west (2), with `autoscale` in prod when given."""
     write_rules(directory)
     catalog = yaml.safe_load((directory / "catalog.yaml").read_text())
     catalog["clusters"] = {name: {"kubeconfig": str(c.dockyard_kubeconfig), "labels": {"region": name}}
@@ -70,6 +71,8 @@ def split_rules(directory: Path, clusters: dict, on_failure: str = "rollback", b
         "environments": {"test": {"namespace": "shop-test", "replicas": 1, "resources": "0.5C1G",
                                   "progress_deadline": 6},
                          "prod": {"namespace": NS, "replicas": 5, "resources": "0.5C1G", "progress_deadline": 6}}}
+    if autoscale:
+        catalog["services"]["split"]["environments"]["prod"]["autoscale"] = autoscale
     (directory / "catalog.yaml").write_text(yaml.safe_dump(catalog))
     return directory
 
@@ -228,7 +231,7 @@ def test_a_cluster_that_stops_answering_is_an_incident_and_the_other_keeps_worki
     rt = chat.rt
     to_prod(chat, "v1")
     fleet = Fleet(rt, quiet_seconds=2, health_every=0.5).start()
-    east_admin = connect(two_clusters["east"].admin_kubeconfig)
+    east_admin, west_admin = (connect(two_clusters[n].admin_kubeconfig) for n in ("east", "west"))
 
     def pump(until, what: str, timeout: float = 30) -> None:
         def step() -> bool:
@@ -253,11 +256,17 @@ def test_a_cluster_that_stops_answering_is_an_incident_and_the_other_keeps_worki
         pump(lambda: [m for m in said("split (prod): OOMKilled") if "east" in m["text"]], "an OOM on east")
         west.restart_apiserver()
         pump(lambda: said("RESOLVED cluster west: healthy again"), "the cluster incident resolved")
+        # west's watch resumed after its apiserver came back: an OOM there reaches the team too, naming west
+        pod = next(p.metadata.name for p in fetching.pods(west_admin, NS, {"app": "split"}) if fetching.is_ready(p))
+        west_admin.core.patch_namespaced_pod(pod, NS, {"metadata": {"annotations": {
+            "dockyard.dev/simulate": "oom", "dockyard.dev/simulate-interval": "1s"}}})
+        pump(lambda: said("split (prod): OOMKilled on west"), "an OOM on west", 60)
     finally:
         fleet.close()
-        for p in fetching.pods(east_admin, NS, {"app": "split"}):
-            east_admin.core.patch_namespaced_pod(p.metadata.name, NS, {"metadata": {"annotations": {
-                "dockyard.dev/simulate": None}}})
+        for admin in (east_admin, west_admin):
+            for p in fetching.pods(admin, NS, {"app": "split"}):
+                admin.core.patch_namespaced_pod(p.metadata.name, NS, {"metadata": {"annotations": {
+                    "dockyard.dev/simulate": None}}})
         if not west.running():
             west.restart_apiserver()
 
@@ -289,3 +298,113 @@ def test_builds_run_in_the_cluster_the_catalog_names(redis, two_clusters, tmp_pa
         return [j.metadata.name for j in jobs if "split" in j.metadata.name]
 
     assert builds("west") and not builds("east")  # KUBECONFIG is not even set: the catalog says where
+
+
+# A cluster's own limit on autoscaling (a quota, a policy): no HPA of `split` may reach past 4 replicas there.
+CAP_HPA = """
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: cap-split-hpa}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [autoscaling], apiVersions: ["*"], operations: [CREATE, UPDATE], resources: [horizontalpodautoscalers]}
+  validations:
+  - expression: "object.spec.maxReplicas <= 4"
+    message: this cluster caps split at 4 replicas
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: cap-split-hpa}
+spec:
+  policyName: cap-split-hpa
+  validationActions: [Deny]
+"""
+
+
+def _hpa_range(kube) -> tuple[int, int] | None:
+    hpa = fetching.read_autoscaler(kube, NS, "split")
+    return (hpa.spec.min_replicas, hpa.spec.max_replicas) if hpa else None
+
+
+def _until_capped(local) -> None:
+    """Wait until west's apiserver enforces CAP_HPA (a refused dry run), as _until_refused does for pods."""
+    from kubernetes.client.exceptions import ApiException
+
+    from deploy.local.services import wait_until
+
+    hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "probe-cap"},
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "split"},
+                    "minReplicas": 1, "maxReplicas": 5}}
+
+    def refused() -> bool:
+        try:
+            connect(local.admin_kubeconfig).autoscaling.create_namespaced_horizontal_pod_autoscaler(
+                NS, hpa, dry_run="All")
+        except ApiException as exc:
+            return exc.status in (400, 403, 422) and "caps split at 4" in (exc.body or "")
+        return False
+    wait_until(refused, 20, "the HPA cap in force", interval=0.2)
+
+
+def test_autoscale_splits_its_range_across_clusters_puts_back_on_a_refusal_and_off_removes_both(chat, two_clusters):
+    east, west = (connect(two_clusters[n].admin_kubeconfig) for n in ("east", "west"))
+    to_prod(chat, "v1")
+    west_admin = two_clusters["west"]
+    west_admin.kubectl("apply", "-f", "-", stdin=CAP_HPA)
+    try:
+        _until_capped(west_admin)
+        done = chat("alice", "/autoscale split 2-10 cpu=70% in prod")[-1]
+        assert done["text"].startswith("✔ split (prod): autoscaling 2–10 replicas at 70% CPU on 2 clusters"), \
+            done["text"]
+        assert re.search(r"east +1–6", done["text"]) and re.search(r"west +1–4", done["text"])
+        assert "the minimum is 2 in all" not in done["text"]  # 2 split 3:2 is 1 + 1: as asked
+        assert (_hpa_range(east), _hpa_range(west)) == ((1, 6), (1, 4))
+        for kube in (east, west):
+            hpa = fetching.read_autoscaler(kube, NS, "split")
+            assert hpa.spec.metrics[0].resource.target.average_utilization == 70
+            assert hpa.metadata.annotations["dockyard.dev/autoscale-set-by"].startswith("alice at ")
+        assert "is autoscaled on" in chat("alice", "/scale split 10 in prod")[-1]["text"]
+
+        # 4-12 is 2–7 on east and 2–5 on west, past west's cap: east goes back to what it had
+        refused = chat("alice", "/autoscale split 4-12 in prod")[-1]
+        assert refused["message"]["severity"] == "error", refused["text"]
+        assert refused["text"].startswith("✖ split (prod): autoscale 4–12 failed on west"), refused["text"]
+        assert "west failed: the API said 422" in refused["text"] and "caps split at 4 replicas" in refused["text"]
+        assert "east: put back to 1–6" in refused["text"]
+        assert (_hpa_range(east), _hpa_range(west)) == ((1, 6), (1, 4))
+        assert fetching.read_autoscaler(east, NS, "split").spec.metrics[0].resource.target.average_utilization == 70
+    finally:
+        west_admin.kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", "cap-split-hpa")
+
+    off = chat("alice", "/autoscale split off in prod")[-1]
+    assert off["text"].startswith("✔ split (prod): autoscaling off on 2 clusters"), off["text"]
+    assert re.search(r"east +HPA removed", off["text"]) and re.search(r"west +HPA removed", off["text"])
+    assert _hpa_range(east) is None and _hpa_range(west) is None
+    again = chat("alice", "/autoscale split off in prod")[-1]
+    assert re.search(r"east +had no HPA", again["text"]), again["text"]
+    scaled = chat("alice", "/scale split 5 in prod")[-1]  # no HPA owns the replicas any more
+    assert "scale to 5 (3 on east, 2 on west) — done on 2 clusters" in scaled["text"], scaled["text"]
+
+
+def test_a_catalog_autoscale_on_a_split_environment_gives_each_cluster_its_share(redis, two_clusters, tmp_path):
+    east, west = (connect(two_clusters[n].admin_kubeconfig) for n in ("east", "west"))
+    previous = runtime._current
+    url = f"redis://127.0.0.1:{redis.connection_pool.connection_kwargs['port']}/0"
+    rules_dir = split_rules(tmp_path, two_clusters, autoscale={"min": 2, "max": 10, "cpu": 60})
+    chat = Chat(runtime.install(live_runtime(url, rules_dir, two_clusters["east"].dockyard_kubeconfig)))
+    try:
+        final = to_prod(chat, "v1")[-1]
+        assert "done on 2 clusters" in final["text"], final["text"]
+        # not 2–10 on each (4–20 in all): the catalog's range split 3:2 like the replicas
+        assert (_hpa_range(east), _hpa_range(west)) == ((1, 6), (1, 4))
+        assert fetching.read_autoscaler(west, NS, "split").metadata.annotations[
+            "dockyard.dev/autoscale-catalog"] == "1–4 at 60% CPU"
+        off = chat("alice", "/autoscale split off in prod")[-1]
+        assert "the catalog says autoscale 2–10 at 60% CPU for prod: the next deploy applies it again" in off["text"]
+    finally:
+        runtime._current = previous
+        for kube in (east, west):
+            if fetching.read_autoscaler(kube, NS, "split"):
+                kube.autoscaling.delete_namespaced_horizontal_pod_autoscaler("split", NS)
