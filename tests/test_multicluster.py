@@ -408,3 +408,23 @@ def test_a_catalog_autoscale_on_a_split_environment_gives_each_cluster_its_share
         for kube in (east, west):
             if fetching.read_autoscaler(kube, NS, "split"):
                 kube.autoscaling.delete_namespaced_horizontal_pod_autoscaler("split", NS)
+
+
+def test_on_failure_hold_undoes_only_the_failed_cluster(redis, two_clusters, tmp_path):
+    previous = runtime._current
+    url = f"redis://127.0.0.1:{redis.connection_pool.connection_kwargs['port']}/0"
+    rules_dir = split_rules(tmp_path, two_clusters, on_failure="hold")
+    chat = Chat(runtime.install(live_runtime(url, rules_dir, two_clusters["east"].dockyard_kubeconfig)))
+    west_admin = two_clusters["west"]
+    try:
+        to_prod(chat, "v1")
+        west_admin.kubectl("apply", "-f", "-", stdin=REFUSE_V2)
+        _until_refused(west_admin)
+        final = to_prod(chat, "v2")[-1]
+    finally:
+        runtime._current = previous
+        west_admin.kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", "refuse-split-v2")
+    assert final["text"].startswith("✖ split (prod): rolling update to v2 failed on west; held elsewhere"), final["text"]
+    assert "west: rolled back to revision" in final["text"]
+    assert "east: held on the new version (on_failure: hold); /rollback split in prod undoes it" in final["text"]
+    assert _images(two_clusters) == {"east": f"{REPO}/split:v2", "west": f"{REPO}/split:v1"}
