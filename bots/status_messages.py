@@ -153,9 +153,9 @@ def _pod_lines(env: str, pods: list[dict], now: str, locale: str = DEFAULT_LOCAL
 def _cron_job_lines(env: str, cron: dict, lines: list[str], locale: str = DEFAULT_LOCALE, zone: str = "UTC") -> bool:
     """A scheduled job's schedule and its runs, newest last; True when its newest finished run failed."""
     state = say(locale, ", suspended") if cron["suspended"] else ""
-    zone = f" ({cron['time_zone']})" if cron["time_zone"] else ""
+    its_zone = f" ({cron['time_zone']})" if cron["time_zone"] else ""  # the CronJob's own zone for its schedule
     lines.append(say(locale, "{env}: schedule {schedule}{zone}{state}, overlapping runs {concurrency}, image {image}",
-                     env=env, schedule=cron["schedule"], zone=zone, state=state, concurrency=cron["concurrency"],
+                     env=env, schedule=cron["schedule"], zone=its_zone, state=state, concurrency=cron["concurrency"],
                      image=cron["image"]))
     if cron["last_scheduled"]:
         lines.append(say(locale, "{env}: last scheduled {time}", env=env, time=moment(cron["last_scheduled"], zone)))

@@ -103,7 +103,7 @@ def test_a_failed_run_reaches_the_team_and_a_later_good_run_resolves_it(world):
     assert status["message"]["severity"] == "warning"
     assert f"test: schedule * * * * * (Etc/UTC), overlapping runs Forbid, image registry.local/shop/{NAME}:v1-fail" \
         in status["text"]
-    assert re.search(rf"test run {NAME}-\d+: started \S+Z, finished \S+Z, failed \(BackoffLimitExceeded\), "
+    assert re.search(rf"test run {NAME}-\d+: started \S+ \S+ UTC, finished \S+ \S+ UTC, failed \(BackoffLimitExceeded\), "
                      rf"image {NAME}:v1-fail", status["text"])
     assert "not run successfully in test" in world.chat("alice", f"/deploy {NAME} v1-fail to prod")[-1]["text"]
 
@@ -117,7 +117,7 @@ def test_a_failed_run_reaches_the_team_and_a_later_good_run_resolves_it(world):
     assert len({m["ref"] for m in incident(world.rt)}) == 1  # one message, edited: failed, then resolved
 
     [status] = world.chat("alice", f"/status {NAME}")
-    assert re.search(rf"test run {NAME}-by-hand: started \S+Z, finished \S+Z, succeeded, image {NAME}:v2",
+    assert re.search(rf"test run {NAME}-by-hand: started \S+ \S+ UTC, finished \S+ \S+ UTC, succeeded, image {NAME}:v2",
                      status["text"])
     # A run of v2 succeeded in test, so prod may take v2 (after its approval).
     assert world.chat("alice", f"/deploy {NAME} v2 to prod")[-1]["text"].startswith(
