@@ -389,3 +389,23 @@ def test_a_cluster_incident_and_the_daily_digest_reach_a_chinese_channel_in_its_
     texts = [m["text"] for m in feed(zh_chat.rt)]
     assert any(t.startswith("ℹ payments：过去 24 小时（2026-12-04）") for t in texts)
     assert any(t.startswith("ℹ storefront：过去 24 小时（2026-12-04）") for t in texts)
+
+
+def test_a_scheduled_jobs_status_reads_in_chinese_with_its_runs_dated_in_the_channels_zone():
+    from bots.status_messages import status_message
+    from rules.models import Service
+
+    nightly = Service.model_validate({
+        "team": "payments", "language": "go", "git": "pay/nightly", "kind": "cronjob", "schedule": "0 2 * * *",
+        "environments": {"test": {"namespace": "pay-test", "replicas": 1, "resources": "0.5C1G"}}})
+    cron = {"schedule": "0 2 * * *", "time_zone": "Etc/UTC", "suspended": False, "concurrency": "Forbid",
+            "image": "reg/nightly:v3", "last_scheduled": "2026-12-04T02:00:00Z",
+            "runs": [{"name": "nightly-1", "started": "2026-12-04T02:00:03Z", "finished": "2026-12-04T02:01:10Z",
+                      "outcome": "failed", "reason": "BackoffLimitExceeded", "image": "reg/nightly:v3"}]}
+    message = status_message("nightly", nightly, {"test": cron}, ["test"], locale="zh-CN", zone=SHANGHAI)
+    assert message.title == "nightly 状态" and message.severity == "warning"
+    assert message.lines == (
+        "test：调度 0 2 * * * (Etc/UTC)，并发运行 Forbid，镜像 reg/nightly:v3",  # the CronJob's own zone, as set
+        "test：上次调度 2026-12-04 10:00:00 CST",
+        "test 运行 nightly-1：开始于 2026-12-04 10:00:03 CST，结束于 2026-12-04 10:01:10 CST，失败（BackoffLimitExceeded），"
+        "镜像 nightly:v3")
