@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bots.i18n import DEFAULT_LOCALE, moment, say
+from bots.i18n import DEFAULT_LOCALE, moment, phrase, say
 from bots.message import Button, Message
 
 
@@ -14,7 +14,7 @@ def _image(a: dict, locale: str) -> tuple[tuple[str, str], ...]:
 def request(a: dict, locale: str = DEFAULT_LOCALE, zone: str = "UTC") -> Message:
     """What approvers see: who wants what where, until when, with the two buttons."""
     fields = ((say(locale, "requested by"), a["requester"]), *_image(a, locale),
-              (say(locale, "strategy"), a["strategy_text"]), (say(locale, "expires"), moment(a["expires"], zone)))
+              (say(locale, "strategy"), phrase(locale, a["strategy_text"])), (say(locale, "expires"), moment(a["expires"], zone)))
     lines = (say(locale, "break glass: {reason}", reason=a["break_glass"]),) if a.get("break_glass") else ()
     return Message(title=say(locale, "approval {id}: {service} to {env}", id=a["id"], service=a["service"],
                              env=a["env"]), severity="warning", fields=fields, lines=lines,
@@ -35,7 +35,7 @@ def decided(a: dict, locale: str = DEFAULT_LOCALE, zone: str = "UTC") -> Message
     return Message(title=say(locale, "approval {id}: {service} to {env} — {verdict}", id=a["id"],
                              service=a["service"], env=a["env"], verdict=verdict), severity=severity,
                    fields=((say(locale, "requested by"), a["requester"]), *_image(a, locale),
-                           (say(locale, "strategy"), a["strategy_text"])),
+                           (say(locale, "strategy"), phrase(locale, a["strategy_text"]))),
                    lines=lines)
 
 
@@ -43,13 +43,13 @@ def waiting(a: dict, locale: str = DEFAULT_LOCALE, zone: str = "UTC") -> Message
     """The requester's receipt."""
     return Message(title=say(locale, "{service} to {env} needs an approval: request {id} sent", service=a["service"],
                              env=a["env"], id=a["id"]),
-                   fields=(*_image(a, locale), (say(locale, "strategy"), a["strategy_text"]),
+                   fields=(*_image(a, locale), (say(locale, "strategy"), phrase(locale, a["strategy_text"])),
                            (say(locale, "expires"), moment(a["expires"], zone))),
                    lines=(say(locale, "approvers: {roles} (not you)", roles=", ".join(a["approver_roles"])),))
 
 
 def started(a: dict, locale: str = DEFAULT_LOCALE) -> Message:
     """The approver's receipt: the change runs now."""
-    change = a["tag"] or a["strategy_text"]
+    change = a["tag"] or phrase(locale, a["strategy_text"])
     return Message(title=say(locale, "approved {id}: {service} {change} to {env} is starting", id=a["id"],
                              service=a["service"], change=change, env=a["env"]), severity="success")

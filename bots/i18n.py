@@ -147,8 +147,10 @@ PHRASES = (
     "analysis passed: {weight}% live", "analysis passed at {weight}%: promoted", "analysis failed at {weight}%: {failed}",
     "aborted after {count} failed analyses in a row", "paused: {env} is frozen by {by} ({reason})", "paused by {who}",
     "resumed by {who}", "promote by {who}", "abort by {who}", "{weight}% live",
-    # an approval's strategy
-    "rolling",
+    # an approval's change (jobs/approvals.py describe)
+    "canary {weight}% (re-weight the live canary, same image)", "rolling", "promote the live canary",
+    "abort the live canary", "rollback to revision {number}", "rollback to the previous revision",
+    "scale to {replicas} replicas", "autoscale {low}-{high} at {goals}", "restart every pod",
 )
 # The daily digest's items (jobs/digest.py), read the same way.
 DIGEST_PHRASES = ("{id} approved by {who}", "{id} rejected by {who}", "approval {id} for {service} ({env})",

@@ -28,6 +28,12 @@ WORDS: dict[str, str] = {
     "autoscale {low}–{high}": "自动扩缩容 {low}–{high}",
     "autoscale off": "关闭自动扩缩容",
     "rolling": "滚动更新",
+    "canary {weight}% (re-weight the live canary, same image)": "金丝雀 {weight}%（调整在线金丝雀的权重，镜像不变）",
+    "promote the live canary": "全量发布在线的金丝雀", "abort the live canary": "中止在线的金丝雀",
+    "rollback to revision {number}": "回滚到版本 {number}", "rollback to the previous revision": "回滚到上一个版本",
+    "scale to {replicas} replicas": "扩缩容到 {replicas} 个副本",
+    "autoscale {low}-{high} at {goals}": "自动扩缩容 {low}-{high}，目标 {goals}",
+    "restart every pod": "重启所有实例",
     "next: {weight}, {promote} or {abort}": "下一步：{weight}、{promote} 或 {abort}",
     # what a failed change left behind (the jobs' fixed words)
     "the canary was removed; stable is untouched": "金丝雀已移除；稳定版本未改动",
