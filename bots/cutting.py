@@ -6,6 +6,7 @@ this is the one place that says which lines go and what the cut line reads.
 
 from __future__ import annotations
 
+from bots.i18n import say
 from bots.message import Message
 
 
@@ -19,8 +20,9 @@ def fewer(message: Message, lines: tuple[str, ...]) -> tuple[str, ...]:
 def note(message: Message, dropped: int) -> str:
     """The line standing where lines were left out: how many, and that the newest were kept when they were."""
     if message.cut_from == "start":
-        return f"… {dropped} older lines left out to fit one message (the newest are shown)"
-    return f"… and {dropped} more lines"
+        return say(message.locale, "… {count} older lines left out to fit one message (the newest are shown)",
+                   count=dropped)
+    return say(message.locale, "… and {count} more lines", count=dropped)
 
 
 def around(message: Message, body: list[str], dropped: int) -> list[str]:

@@ -116,4 +116,4 @@ def events_message(name: str, since_seconds: int, events: list[dict], level: str
     lines = _newest_that_fit([event_line(e, locale, zone) for e in shown[-SHOWN:]], room)
     more = (say(locale, "{count} older not shown", count=len(shown) - len(lines)),) if len(lines) < len(shown) else ()
     return Message(title=say(locale, some, name=name, count=len(shown), span=span, matching=matching),
-                   lines=(*more, *lines, *hint), cut_from="start")
+                   lines=(*more, *lines, *hint), cut_from="start", locale=locale)

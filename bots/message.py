@@ -34,6 +34,7 @@ class Message:
     # Which end of `lines` a sink drops when the message is too large for its platform. Lists that run
     # oldest to newest (/events, /history) say "start", so a cut keeps the newest entries.
     cut_from: Literal["end", "start"] = "end"
+    locale: str = "en"  # the language of the words a sink adds itself (the cut line), as the renderer's were
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,7 +47,7 @@ class Message:
             lines=tuple(data.get("lines", ())),
             buttons=tuple(Button(**b) for b in data.get("buttons", ())),
             ephemeral=data.get("ephemeral", False), footer=data.get("footer", ""),
-            cut_from=data.get("cut_from", "end"),
+            cut_from=data.get("cut_from", "end"), locale=data.get("locale", "en"),
         )
 
 

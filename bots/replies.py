@@ -47,7 +47,7 @@ def history_message(name: str, env: str, revisions: list, clusters: dict[str, se
                   f"{r.cause}{on(r.image)}"
                   + (say(locale, "  ← current") if i == len(revisions) - 1 else "") for i, r in enumerate(revisions))
     return Message(title=say(locale, "{name} ({env}) history", name=name, env=env), lines=lines,
-                   cut_from="start",  # a cut keeps the newest
+                   cut_from="start", locale=locale,  # a cut keeps the newest, and says so in the channel's language
                    footer=f"/rollback {name} to <revision>" + (f" in {env}" if env != "test" else ""))
 
 

@@ -9,6 +9,10 @@ English is the key; the wording follows bots/i18n.py's (and so the seed teams' p
 from __future__ import annotations
 
 WORDS: dict[str, str] = {
+    # the line a sink puts where it left lines out to fit the platform (bots/cutting.py)
+    "… {count} older lines left out to fit one message (the newest are shown)":
+        "… 为放进一条消息省略了 {count} 行更早的内容（显示的是最新的）",
+    "… and {count} more lines": "… 另有 {count} 行",
     # the pipeline's acknowledgement (bots/pipeline.py)
     "on it: {command}": "收到，正在处理：{command}",
     # what a rollout does (bots/i18n.py PHRASES: jobs write these in English)

@@ -276,7 +276,7 @@ def test_a_cut_events_answer_keeps_the_newest_and_says_how_many_were_left_out(re
     numbers = [int(n) for n in re.findall(r"probe (\d{3}) failed", shown)]
     assert numbers and numbers[-1] == 199, "the newest event was cut"
     assert numbers == list(range(numbers[0], 200))  # what is left is the newest, in order
-    [left_out] = re.findall(r"… (\d+) older lines left out to fit one message", shown)
+    [left_out] = re.findall(r"… 为放进一条消息省略了 (\d+) 行更早的内容（显示的是最新的）", shown)  # in the channel's language
     assert int(left_out) == 51 - len(numbers)  # the cut line counts exactly what went
 
 
