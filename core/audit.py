@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from redis import Redis
 from redis.client import Pipeline
 
-from core.durable import Writes, array, packed_word, raw
+from core.durable import Packed, Writes, array, packed_word, raw
 
 STREAM = "dockyard:audit"
 MAX_ENTRIES = 100_000  # about a month for a busy platform; trimmed approximately
@@ -32,6 +32,7 @@ FIELDS = ("who", "channel", "command", "target", "result", "request_id", "time")
 _XADD = array(6 + 2 * len(FIELDS)) + b"".join(packed_word(raw(w))
                                               for w in ("XADD", STREAM, "MAXLEN", "~", MAX_ENTRIES, "*"))
 _NAMES = tuple(packed_word(name.encode()) for name in FIELDS)
+_WORDS = 1 + 6 + 2 * len(FIELDS)
 
 
 def _fields(entry: Entry) -> dict[str, str]:
@@ -49,8 +50,8 @@ def record(redis: Redis, entry: Entry) -> str:
 def record_in(writes: Pipeline | Writes, entry: Entry) -> None:
     """Append an entry as part of a batch of writes (core.durable): it lands exactly when they do."""
     if isinstance(writes, Writes):
-        writes.add_packed(_XADD + b"".join(name + packed_word(value.encode())
-                                           for name, value in zip(_NAMES, _fields(entry).values())))
+        writes.add_packed(Packed(_XADD + b"".join(name + packed_word(value.encode())
+                                                  for name, value in zip(_NAMES, _fields(entry).values())), _WORDS))
     else:
         writes.xadd(STREAM, _fields(entry), maxlen=MAX_ENTRIES, approximate=True)
 

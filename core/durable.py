@@ -8,28 +8,38 @@ redis-py pipeline that is never executed: RQ's `enqueue(pipeline=...)`, `audit.r
 write, then sets the guard. Redis runs a script atomically (nothing else runs in between), so a
 delivery is never marked seen without its writes.
 
-The writes travel as one MessagePack argument that the script unpacks with Redis's own `cmsgpack`:
-an RQ job alone is some forty words, and redis-py encoding each one as its own script argument
-cost more than the rest of the request (issue #18). Commands that never change (a counter of a
-fixed endpoint) are packed once per process (`pack` + `Writes.add_packed`).
+The writes travel as the script's own arguments, each command as its word count and its words,
+already in Redis's wire format (RESP): an RQ job alone is some forty words, and having redis-py
+encode each of them, or Redis unpack them from one MessagePack argument, cost more than the rest of
+the request (issue #18). Commands that never change (a counter of a fixed endpoint) are packed once
+per process (`pack` + `Writes.add_packed`). The script goes out on a connection each thread keeps
+(see _line), with redis-py's own retry policy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
+import time
 from collections.abc import Iterable
-from struct import pack as _struct
+from typing import NamedTuple
 
 from redis import Redis
 from redis.client import Pipeline
-from redis.exceptions import NoScriptError, RedisError
+from redis.connection import Connection
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-# ARGV: guard key ('' for none), its TTL in seconds, the commands (a MessagePack array of arrays of strings).
+# ARGV: guard key ('' for none), its TTL in seconds, then each command as its word count and its words.
 REPLAY = """
-local commands = cmsgpack.unpack(ARGV[3])
 if ARGV[1] ~= '' and redis.call('EXISTS', ARGV[1]) == 1 then return 0 end
-for _, command in ipairs(commands) do
-  redis.call(unpack(command))
+local i, last = 3, #ARGV
+while i <= last do
+  local count = tonumber(ARGV[i])
+  redis.call(unpack(ARGV, i + 1, i + count))
+  i = i + count + 1
 end
 -- the guard last: a write that fails (a key of the wrong type) leaves the delivery unseen, so its retry runs
 if ARGV[1] ~= '' then redis.call('SET', ARGV[1], '1', 'EX', ARGV[2]) end
@@ -38,9 +48,12 @@ return 1
 REPLAY_SHA = hashlib.sha1(REPLAY.encode()).hexdigest()
 Word = bytes | str | int | float
 
-# Redis's cmsgpack predates MessagePack's bin types: bytes go as (binary-safe) raw strings, fixraw/raw16/raw32.
-_FIXRAW = [bytes([0xA0 | n]) for n in range(32)]
-_FIXARRAY = [bytes([0x90 | n]) for n in range(16)]
+
+class Packed(NamedTuple):
+    """Commands in the script's argument format, and how many arguments (words) they make."""
+
+    data: bytes
+    words: int
 
 
 def raw(value: Word) -> bytes:
@@ -55,45 +68,37 @@ def raw(value: Word) -> bytes:
 
 
 def packed_word(data: bytes) -> bytes:
-    """One word's bytes as MessagePack, for a command whose other words were packed already (array())."""
-    size = len(data)
-    if size < 32:
-        return _FIXRAW[size] + data
-    if size < 0x10000:
-        return b"\xda" + _struct(">H", size) + data
-    return b"\xdb" + _struct(">I", size) + data
+    """One word's bytes as a RESP bulk string, for a command whose other words were packed already (array())."""
+    return b"$%d\r\n%b\r\n" % (len(data), data)
 
 
 def array(count: int) -> bytes:
-    """The head of a command of `count` words (each then packed_word())."""
-    if count < 16:
-        return _FIXARRAY[count]
-    return b"\xdc" + _struct(">H", count) if count < 0x10000 else b"\xdd" + _struct(">I", count)
+    """The head of a command of `count` words (each then packed_word()); it is one word itself."""
+    return packed_word(b"%d" % count)
 
 
-def pack(words: Iterable[Word]) -> bytes:
+def pack(words: Iterable[Word]) -> Packed:
     """One Redis command, packed for Writes.add_packed: pack once what is the same for every request."""
     packed = [packed_word(raw(w)) for w in words]
-    return array(len(packed)) + b"".join(packed)
+    return Packed(array(len(packed)) + b"".join(packed), 1 + len(packed))
 
 
 class Writes:
     """Redis commands recorded for commit(), packed as they are added; cheaper than a redis-py pipeline."""
 
-    __slots__ = ("packed", "count")
+    __slots__ = ("packed", "words")
 
     def __init__(self) -> None:
         self.packed: list[bytes] = []
-        self.count = 0
+        self.words = 0
 
     def add(self, *words: Word) -> None:
-        self.packed.append(pack(words))
-        self.count += 1
+        self.add_packed(pack(words))
 
-    def add_packed(self, commands: bytes, count: int = 1) -> None:
-        """`count` commands from pack(), one after the other (made once, or filled in per request)."""
-        self.packed.append(commands)
-        self.count += count
+    def add_packed(self, commands: Packed) -> None:
+        """Commands from pack() (made once, or filled in per request), one after the other."""
+        self.packed.append(commands.data)
+        self.words += commands.words
 
 
 def batch(redis: Redis) -> Pipeline:
@@ -109,12 +114,98 @@ class NotReplicated(RedisError):
     """
 
 
-def _commands(writes: Pipeline | Writes) -> bytes:
+def _writes(writes: Pipeline | Writes) -> Writes:
     if isinstance(writes, Writes):
-        return array(writes.count) + b"".join(writes.packed)
-    commands = [pack(args) for args, _options in writes.command_stack]
+        return writes
+    recorded = Writes()
+    for args, _options in writes.command_stack:
+        recorded.add_packed(pack(args))
     writes.reset()
-    return array(len(commands)) + b"".join(commands)
+    return recorded
+
+
+_EVALSHA = packed_word(b"EVALSHA") + packed_word(REPLAY_SHA.encode()) + packed_word(b"0")
+_EVAL = packed_word(b"EVAL") + packed_word(REPLAY.encode()) + packed_word(b"0")
+
+
+class _Line:
+    """A connection one thread keeps to one Redis client, and when it last answered."""
+
+    __slots__ = ("redis", "conn", "used")
+
+    def __init__(self, redis: Redis, conn: Connection):
+        self.redis, self.conn, self.used = redis, conn, 0.0
+
+
+class _Lines(threading.local):
+    """Each thread's own connection per Redis client, for commit() alone."""
+
+    def __init__(self) -> None:
+        self.by_client: dict[int, _Line] = {}
+
+
+_lines = _Lines()
+_KEPT = 8  # clients a thread keeps a line to (a process has one or two; tests make many)
+IDLE_CHECK = 1.0  # seconds: a line quiet this long is checked before use (Redis may have restarted meanwhile)
+
+
+def _forget_lines() -> None:
+    _lines.by_client.clear()  # a forked child must not share its parent's sockets
+
+
+os.register_at_fork(after_in_child=_forget_lines)
+
+
+def _line(redis: Redis) -> _Line:
+    """This thread's line to `redis`, its connection made from the client's own pool settings (Sentinel too).
+
+    A pooled connection is checked for unread data at every checkout (three system calls, more than
+    the script costs to send). A line only this thread uses is always read to the end of an answer
+    or dropped, so it holds none; it is checked only after being quiet for IDLE_CHECK, to notice a
+    Redis that closed it (a restart) before sending on it, as the pool's checkout does.
+    """
+    found = _lines.by_client.get(id(redis))
+    if found is not None and found.redis is redis:  # the entry holds its client, so that id is not reused
+        if time.monotonic() - found.used > IDLE_CHECK:
+            try:
+                if found.conn.can_read():  # unread bytes on a quiet line: Redis closed it, or it is not ours
+                    found.conn.disconnect()
+            except (RedisConnectionError, RedisTimeoutError, OSError):
+                found.conn.disconnect()
+        return found
+    if len(_lines.by_client) >= _KEPT:
+        _, oldest = _lines.by_client.popitem()
+        oldest.conn.disconnect()
+    pool = redis.connection_pool
+    line = _lines.by_client[id(redis)] = _Line(redis, pool.connection_class(**pool.connection_kwargs))
+    return line
+
+
+def _run(redis: Redis, command: bytes) -> object:
+    """Send a command already in wire format on this thread's line; its parsed answer.
+
+    With the connection's retry policy, as redis-py's execute_command: a connection that broke is
+    dropped (and with retries configured, the command sent again on a new one).
+    """
+    line = _line(redis)
+    conn = line.conn
+
+    def send() -> object:
+        conn.connect()  # at once if connected; a Sentinel's connection asks the Sentinels where the primary is
+        conn.send_packed_command([command])  # a list: bytes alone would be iterated byte by byte
+        return conn.read_response()
+
+    def drop(_error: Exception) -> None:
+        conn.disconnect()
+
+    try:
+        answer = conn.retry.call_with_retry(send, drop)
+    except BaseException as exc:
+        if not isinstance(exc, ResponseError):  # an answer read to its end leaves the line clean
+            conn.disconnect()
+        raise
+    line.used = time.monotonic()
+    return answer
 
 
 def commit(redis: Redis, writes: Pipeline | Writes, guard: str | None = None, ttl: int = 86400, replicas: int = 0,
@@ -125,13 +216,20 @@ def commit(redis: Redis, writes: Pipeline | Writes, guard: str | None = None, tt
     With `replicas`, waits (Redis WAIT, a second round trip) until that many replicas hold the writes,
     else raises NotReplicated: a 2xx then means the writes survive the primary's death.
     """
-    args = (guard or "", ttl, _commands(writes))
-    try:
-        done = bool(redis.evalsha(REPLAY_SHA, 0, *args))
+    recorded = _writes(writes)
+    head = b"*%d\r\n" % (5 + recorded.words)
+    tail = b"".join([packed_word((guard or "").encode()), packed_word(b"%d" % ttl), *recorded.packed])
+    try:  # one bytes object: redis-py sends each chunk of a list with its own system call
+        done = bool(_run(redis, head + _EVALSHA + tail))
     except NoScriptError:  # a fresh or restarted Redis: the script travels once, then by its SHA
-        done = bool(redis.eval(REPLAY, 0, *args))
+        done = bool(_run(redis, head + _EVAL + tail))
     if done and replicas:
-        acked = redis.wait(replicas, wait_ms)
+        # WAIT counts the replicas holding this connection's writes: it goes on the line the script went on
+        acked = int(_run(redis, b"*3\r\n" + packed_word(b"WAIT") + packed_word(b"%d" % replicas)
+                         + packed_word(b"%d" % wait_ms)))  # type: ignore[call-overload]
         if acked < replicas:
             raise NotReplicated(f"{acked} of {replicas} Redis replicas acknowledged the writes within {wait_ms} ms")
     return done
+
+
+__all__ = ["Packed", "Writes", "NotReplicated", "array", "batch", "commit", "pack", "packed_word", "raw"]

@@ -91,7 +91,7 @@ class _NewPerJobWord(Prepared):
 
 def test_a_job_rq_writes_differently_is_enqueued_the_slow_way_and_still_runs(rt, redis, work, caplog):
     slow = _NewPerJobWord(rt.redis, rt.settings, "commands", FUNC, "test", 900)
-    assert slow.parts is None and "enqueued the slow way" in caplog.text
+    assert slow.template is None and "enqueued the slow way" in caplog.text
     writes = durable.Writes()
     job_id = slow.add(writes, name="slow")
     assert durable.commit(rt.redis, writes)
