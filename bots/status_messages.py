@@ -28,8 +28,14 @@ def _track_line(env: str, track: str, summary: dict, router: str, stable_ready: 
     return line
 
 
-def _autoscale_line(name: str, env: str, hpa: dict, locale: str) -> tuple[str, bool]:
-    """'test autoscale: 2–10, 4 current, 5 desired' and whether it sits at a maximum it could leave."""
+def _autoscale_line(name: str, env: str, hpa: dict, locale: str, command_env: str = "",
+                    total_min: int | None = None) -> tuple[str, bool]:
+    """'test autoscale: 2–10, 4 current, 5 desired' and whether it sits at a maximum it could leave.
+
+    `env` labels the line ('prod on east' for one cluster's part); the hint's command names the
+    environment itself (`command_env`) and, on a split environment, the range of all its clusters
+    together (`total_min`), which is what /autoscale takes and shares out again.
+    """
     current, desired = hpa.get("current"), hpa.get("desired")
     counts = ", ".join(say(locale, "{count} " + what, count=n)
                        for n, what in ((current, "current"), (desired, "desired")) if n is not None)
@@ -37,9 +43,11 @@ def _autoscale_line(name: str, env: str, hpa: dict, locale: str) -> tuple[str, b
         (f", {counts}" if counts else say(locale, ", not acted on yet"))
     at_max = max(current or 0, desired or 0) >= hpa["max"] and hpa["min"] < hpa["max"]
     if at_max:
-        where = f" in {env}" if env != "test" else ""
+        target = command_env or env
+        where = f" in {target}" if target != "test" else ""
+        low = hpa["min"] if total_min is None else total_min
         line += say(locale, " — at its maximum of {high}: raise it with {command} or in the catalog", high=hpa["max"],
-                    command=f"/autoscale {name} {hpa['min']}-<max>{where}")
+                    command=f"/autoscale {name} {low}-<max>{where}")
     set_by = hpa.get("annotations", {}).get("dockyard.dev/autoscale-set-by")
     if set_by:
         said = hpa["annotations"].get("dockyard.dev/autoscale-catalog", "none")
@@ -71,6 +79,9 @@ def status_message(name: str, service: Service, live: dict[str, dict | None], en
         summary = live[env]
         if summary is not None and "clusters" in summary:  # an environment split across clusters: each, then all
             ready = desired = 0
+            ranges = [p["autoscale"]["min"] for p in summary["clusters"].values()
+                      if p is not None and "unreachable" not in p and p.get("autoscale")]
+            split = {"command_env": env, "total_min": sum(ranges) if ranges else None}
             for cluster, part in summary["clusters"].items():
                 if part is not None and "unreachable" in part:
                     lines.append(say(locale, "{env} on {cluster}: unreachable ({why})", env=env, cluster=cluster,
@@ -78,7 +89,7 @@ def status_message(name: str, service: Service, live: dict[str, dict | None], en
                     severity = "warning"
                     continue
                 severity = _env_lines(say(locale, "{env} on {cluster}", env=env, cluster=cluster), name, service,
-                                      spec.namespace, part, now, lines, severity, locale, zone)
+                                      spec.namespace, part, now, lines, severity, locale, zone, **split)
                 ready, desired = ready + (part or {}).get("ready", 0), desired + (part or {}).get("desired", 0)
             lines.append(say(locale, "{env} in all: {ready}/{desired} ready on {count} clusters", env=env, ready=ready,
                              desired=desired, count=len(summary["clusters"])))
@@ -91,7 +102,8 @@ def status_message(name: str, service: Service, live: dict[str, dict | None], en
 
 
 def _env_lines(env: str, name: str, service: Service, namespace: str, summary: dict | None, now: str,
-               lines: list[str], severity: str, locale: str = DEFAULT_LOCALE, zone: str = "UTC") -> str:
+               lines: list[str], severity: str, locale: str = DEFAULT_LOCALE, zone: str = "UTC",
+               command_env: str = "", total_min: int | None = None) -> str:
     """Append one environment's (or one cluster's part of it) live lines; returns the severity so far."""
     if summary is None:
         kind = "CronJob" if service.kind == "cronjob" else "Deployment"
@@ -106,7 +118,7 @@ def _env_lines(env: str, name: str, service: Service, namespace: str, summary: d
                      ready=summary["ready"], desired=summary["desired"], updated=summary["updated"],
                      image=summary["image"]) + config)
     if summary.get("autoscale"):
-        line, at_max = _autoscale_line(name, env, summary["autoscale"], locale)
+        line, at_max = _autoscale_line(name, env, summary["autoscale"], locale, command_env, total_min)
         lines.append(line)
         severity = "warning" if at_max else severity
     for track in ("canary", "preview"):

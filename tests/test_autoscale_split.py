@@ -70,3 +70,21 @@ def test_off_says_which_clusters_had_an_hpa_and_that_the_catalogs_comes_back():
     one = say.autoscale_off("web", "test", {"default": True}, None)
     assert one.title == "web (test): autoscaling off" and one.lines == (
         "HPA removed; the replicas stay where it left them",)
+
+
+def test_status_on_a_split_environment_at_its_maximum_suggests_a_command_that_runs():
+    from bots.status_messages import status_message
+    from rules.models import Service
+
+    service = Service.model_validate({"team": "storefront", "language": "python", "git": "shop/web",
+                                      "environments": {"prod": {"namespace": "shop-prod", "replicas": 5}}})
+    part = {"ready": 6, "desired": 6, "updated": 6, "image": "web:v2", "pods": [], "warnings": [],
+            "autoscale": {"min": 1, "max": 6, "current": 6, "desired": 6}}
+    other = {**part, "ready": 2, "desired": 2, "updated": 2, "autoscale": {"min": 1, "max": 4, "current": 2,
+                                                                          "desired": 2}}
+    message = status_message("web", service, {"prod": {"clusters": {"east": part, "west": other}}}, ["prod"])
+    hint = next(line for line in message.lines if "at its maximum" in line)
+    # the command takes the environment and the range of all its clusters (it shares it out again),
+    # not "in prod on east" with east's own share
+    assert hint.startswith("prod on east autoscale: 1–6") and "raise it with /autoscale web 2-<max> in prod or" in hint
+    assert parse("/autoscale web 2-12 in prod") is not None
