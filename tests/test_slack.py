@@ -190,3 +190,26 @@ def test_a_signed_request_is_accepted_once(slack):
     again = slack.post(body, timestamp=int(ts))
     assert again.status_code == 401 and "replayed" in again.get_json()["error"]
     assert queued(slack.rt) == 1
+
+
+def test_with_slacks_api_unreachable_a_command_is_answered_with_why_and_nothing_runs(rt, work):
+    from deploy.local.services import free_port
+
+    # Bolt checks its token with auth.test on the first request; Slack's API does not answer here
+    settings = Settings(**{**rt.settings.model_dump(), "slack_signing_secret": SecretStr(SECRET),
+                           "slack_bot_token": SecretStr(TOKEN),
+                           "slack_api_url": f"http://127.0.0.1:{free_port()}/api/"})
+    live = runtime.install(Runtime(settings=settings, rules=rt.rules))
+    client = create_app(rt=live).test_client()
+    body = urlencode({"command": "/scale", "text": "web 3", "user_id": "U01ALICE", "channel_id": "C0STORE",
+                      "team_id": "T1", "token": "legacy"})
+    ts = str(int(time.time()))
+    response = client.post("/slack/events", data=body, content_type="application/x-www-form-urlencoded", headers={
+        "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
+            timestamp=ts, body=body)})
+    assert response.status_code == 200  # Slack shows a 500 as "dispatch_failed"; this, it shows the person
+    answer = response.get_json()
+    assert answer["response_type"] == "ephemeral"
+    assert answer["text"] == ("✖ Dockyard did not run this: it could not reach Slack's API to check its own "
+                              "token. Nothing was queued or changed; try again in a minute.")
+    assert queued(live) == 0

@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import re
 
-from slack_bolt import App
+from redis.exceptions import RedisError
+from slack_bolt import App, BoltResponse
 
 from bots.pipeline import ChatRequest, submit
 from bots.slack.blocks import blocks, fallback_text
 from bots.slack.sink import client
 from core.runtime import Runtime
+
+log = logging.getLogger("dockyard.slack")
 
 
 def build(rt: Runtime) -> App:
@@ -42,4 +45,24 @@ def build(rt: Runtime) -> App:
             respond(response_type="ephemeral", replace_original=False, text=fallback_text(outcome.message),
                     blocks=blocks(outcome.message))
 
+    @app.error
+    def on_error(error: Exception) -> BoltResponse:
+        # Bolt answers anything that raised (its auth.test on the first request when Slack's API does not
+        # answer, Redis down in submit) with an empty 500, which Slack shows as "dispatch_failed". Slack does
+        # not retry a slash command, so the person gets what happened instead, and that nothing ran.
+        log.warning("a Slack request failed before it was accepted: %s", type(error).__name__)
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": not_run(error)})
+
     return app
+
+
+def not_run(error: Exception) -> str:
+    """What a person reads when their Slack request could not be accepted: why, and that nothing ran."""
+    if isinstance(error, RedisError):
+        why = "its queue (Redis) is not answering"
+    elif type(error).__module__.startswith(("urllib", "slack_sdk", "http.client", "socket")) or \
+            isinstance(error, OSError):
+        why = "it could not reach Slack's API to check its own token"
+    else:
+        why = f"it failed ({type(error).__name__})"
+    return f"✖ Dockyard did not run this: {why}. Nothing was queued or changed; try again in a minute."
