@@ -130,9 +130,12 @@ def cluster_incident(cluster: str, labels: dict[str, str], state: str, detail: s
 def autoscaled(service: str, env: str, low: int, high: int, goals: str, ranges: dict[str, tuple[int, int]],
                catalog: str, locale: str = DEFAULT_LOCALE) -> Message:
     """/autoscale on a split environment: the range asked for, and each cluster's share of it."""
-    least = sum(lo for lo, _ in ranges.values())
+    least, most = sum(lo for lo, _ in ranges.values()), sum(hi for _, hi in ranges.values())
     lines = [say(locale, "each cluster keeps at least 1 replica, so the minimum is {total} in all", total=least)] \
         if least > low else []
+    if most > high:  # each cluster's max is at least its min: the clusters together may run more than asked
+        lines.append(say(locale, "each cluster's maximum is at least its minimum, so up to {total} in all",
+                         total=most))
     lines += [say(locale, "the HPA needs the metrics API (metrics-server, or an adapter for custom metrics) to act"),
               say(locale, "deploys keep it until the catalog's autoscale for {env} changes (it says: {catalog})",
                   env=env, catalog=catalog)]
@@ -172,6 +175,6 @@ def autoscale_failed(service: str, env: str, what: str, failures: dict[str, str]
     lines += [say(locale, "{cluster}: could not be put back ({reason}); check /status", cluster=c, reason=why)
               for c, why in (stuck or {}).items()]
     return Message(title=say(locale, "{service} ({env}): {what} failed on {clusters}", service=service, env=env,
-                             what=what, clusters=", ".join(failures)),
+                             what=phrase(locale, what), clusters=", ".join(failures)),
                    severity="error", lines=tuple(lines),
                    buttons=(Button(say(locale, "Status"), "status", f"/status {service}{_in(env)}"),))

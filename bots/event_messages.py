@@ -101,7 +101,7 @@ def events_message(name: str, since_seconds: int, events: list[dict], level: str
     """/events: the events kept for a service in the window, of a level and matching a keyword, newest last.
 
     `budget` is what the answering sink carries in one message (bytes): the newest lines that fit are
-    shown and the first line says how many older ones were not. Should a sink still have to cut, it
+    shown and the footer says how many older ones were not. Should a sink still have to cut, it
     cuts from the start (the oldest). Asked for Normal events of a service that keeps only warnings,
     it says how to keep them."""
     span = durations.human(since_seconds)
@@ -114,6 +114,8 @@ def events_message(name: str, since_seconds: int, events: list[dict], level: str
         return Message(title=say(locale, none, name=name, span=span, matching=matching), lines=hint)
     room = None if budget is None else budget - sum(len(h.encode()) + 1 for h in hint) - 80  # 80: the "older" line
     lines = _newest_that_fit([event_line(e, locale, zone) for e in shown[-SHOWN:]], room)
-    more = (say(locale, "{count} older not shown", count=len(shown) - len(lines)),) if len(lines) < len(shown) else ()
+    # in the footer, which no sink cuts: as a first line, a sink's own cut would drop it first and count it
+    # as one of the events it left out
+    more = say(locale, "{count} older not shown", count=len(shown) - len(lines)) if len(lines) < len(shown) else ""
     return Message(title=say(locale, some, name=name, count=len(shown), span=span, matching=matching),
-                   lines=(*more, *lines, *hint), cut_from="start", locale=locale)
+                   lines=(*lines, *hint), footer=more, cut_from="start", locale=locale)

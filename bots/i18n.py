@@ -156,6 +156,7 @@ PHRASES = (
 DIGEST_PHRASES = ("{id} approved by {who}", "{id} rejected by {who}", "approval {id} for {service} ({env})",
                   "incident {where}", "{track} of {service} ({env}) by {who}", "{change} by {who}")
 TRANSLATED_VALUES = ("track",)  # placeholders whose values are Dockyard's own words (canary, preview)
+CHANGE_VALUES = ("change",)  # placeholders whose values are themselves PHRASES ("rolling update to v2 by bob")
 
 
 def _pattern(template: str) -> re.Pattern[str]:
@@ -173,7 +174,8 @@ def phrase(locale: str, text: str, templates: tuple[str, ...] = PHRASES) -> str:
     for template in templates:
         found = _PATTERNS[template].fullmatch(text)
         if found:
-            values = {k: say(locale, v) if k in TRANSLATED_VALUES else v for k, v in found.groupdict().items()}
+            values = {k: say(locale, v) if k in TRANSLATED_VALUES else phrase(locale, v) if k in CHANGE_VALUES else v
+                      for k, v in found.groupdict().items()}
             return say(locale, template, **values)
     return text
 

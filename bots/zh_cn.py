@@ -99,6 +99,8 @@ WORDS: dict[str, str] = {
     "{cluster}: could not be put back ({reason}); check /status": "{cluster}：无法恢复（{reason}）；请查看 /status",
     "each cluster keeps at least 1 replica, so the minimum is {total} in all":
         "每个集群至少保留 1 个副本，所以合计最少 {total} 个",
+    "each cluster's maximum is at least its minimum, so up to {total} in all":
+        "每个集群的最大值不低于其最小值，所以合计最多 {total} 个",
     "{service} ({env}): autoscaling {low}–{high} replicas at {goals} on {count} clusters":
         "{service}（{env}）：{count} 个集群自动扩缩容 {low}–{high} 个副本，目标 {goals}",
     "HPA removed; the replicas stay where it left them": "HPA 已删除；副本数保持删除时的值",

@@ -174,7 +174,7 @@ def _line(redis: Redis) -> _Line:
                 found.conn.disconnect()
         return found
     if len(_lines.by_client) >= _KEPT:
-        _, oldest = _lines.by_client.popitem()
+        oldest = _lines.by_client.pop(next(iter(_lines.by_client)))  # the first made (a dict keeps that order)
         oldest.conn.disconnect()
     pool = redis.connection_pool
     line = _lines.by_client[id(redis)] = _Line(redis, pool.connection_class(**pool.connection_kwargs))

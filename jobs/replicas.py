@@ -52,12 +52,12 @@ def autoscale(service: str, env: str, min_replicas: int, max_replicas: int, cpu_
     said = catalog.describe() if catalog else "none"
     if len(where) > 1:
         with cluster_errors():
-            ranges = rollout_clusters.autoscale(where, min_replicas, max_replicas, goals, who, now(),
-                                                lambda m: finish(reply_to, m), locale)
-        if ranges is not None:
-            shares = ", ".join(f"{c} {lo}–{hi}" for c, (lo, hi) in ranges.items())
+            ranges, kept = rollout_clusters.autoscale(where, min_replicas, max_replicas, goals, who, now(),
+                                                      lambda m: finish(reply_to, m), locale)
+        if kept:  # a production change is audited wherever it stands, also when other clusters refused it
+            shares = ", ".join(f"{c} {lo}–{hi}" for c, (lo, hi) in ranges.items() if c in kept)
             _audit(who, reply_to, f"autoscale {service} in {env}: {goals.describe()} ({shares}; catalog says {said})",
-                   service)
+                   service, _applied(kept, where))
         return
     kube, target = where[0].kube, where[0].target
     with cluster_errors():
@@ -72,13 +72,21 @@ def autoscale_off(service: str, env: str, who: str, reply_to: dict) -> None:
     """/autoscale <svc> off: the HPA goes from every cluster of the environment; the replicas stay."""
     where = places(service, env, "autoscale")
     with cluster_errors():
-        done = rollout_clusters.autoscale_off(where, lambda m: finish(reply_to, m), locale_of(reply_to))
-    if done:
-        _audit(who, reply_to, f"autoscale {service} in {env}: off", service)
+        kept = rollout_clusters.autoscale_off(where, lambda m: finish(reply_to, m), locale_of(reply_to))
+    if kept:
+        on = f" (on {', '.join(kept)})" if len(where) > 1 else ""
+        _audit(who, reply_to, f"autoscale {service} in {env}: off{on}", service, _applied(kept, where))
 
 
-def _audit(who: str, reply_to: dict, what: str, service: str) -> None:
-    audit.record(runtime.get().redis, audit.Entry(who, reply_to.get("sink", "?"), what, service, "applied"))
+def _applied(kept: list[str], where: list) -> str:
+    """The audit's result: the change stands everywhere, or only where a refusal elsewhere left it."""
+    if len(kept) == len(where):
+        return "applied"
+    return f"applied on {', '.join(kept)} only: refused elsewhere"
+
+
+def _audit(who: str, reply_to: dict, what: str, service: str, result: str = "applied") -> None:
+    audit.record(runtime.get().redis, audit.Entry(who, reply_to.get("sink", "?"), what, service, result))
 
 
 def restart(service: str, env: str, who: str, reply_to: dict) -> None:

@@ -231,8 +231,11 @@ def scale(where: list[Place], replicas: int, progress: Progress, finish: Finish)
 
 
 def autoscale(where: list[Place], low: int, high: int, goals: Autoscale, who: str, at: str, finish: Finish,
-              locale: str) -> dict[str, tuple[int, int]] | None:
-    """/autoscale across clusters: each cluster's HPA gets its share of the range; the shares, None when refused."""
+              locale: str) -> tuple[dict[str, tuple[int, int]], list[str]]:
+    """/autoscale across clusters: each cluster's HPA gets its share of the range.
+
+    Returns the shares and the clusters that hold the new range now (all of them, or after a refusal
+    those that kept it: held, or not put back), for the audit."""
     service, env = where[0].target.name, where[0].target.env_name
     rules = runtime.get().rules
     ranges = autoscaling.split_range(low, high, rules.catalog.weights(service, env))
@@ -242,30 +245,33 @@ def autoscale(where: list[Place], low: int, high: int, goals: Autoscale, who: st
             raise PermanentError(f"{service} ({env}) is not deployed on {place.cluster} yet: deploy it first")
         autoscaling.set_by_chat(place.kube, place.target, *ranges[place.cluster], goals.cpu, who, at)
 
-    if _hpas(where, f"autoscale {low}–{high}", change, finish, locale) is None:
-        return None
+    done, kept = _hpas(where, f"autoscale {low}–{high}", change, finish, locale)
+    if done is None:
+        return ranges, kept
     catalog = rules.catalog.services[service].environments[env].autoscale
     finish(say.autoscaled(service, env, low, high, goals.goals(), ranges,
                           catalog.describe() if catalog else "none", locale))
-    return ranges
+    return ranges, kept
 
 
-def autoscale_off(where: list[Place], finish: Finish, locale: str) -> bool:
-    """/autoscale off on every cluster (the replicas stay); False when a cluster refused."""
+def autoscale_off(where: list[Place], finish: Finish, locale: str) -> list[str]:
+    """/autoscale off on every cluster (the replicas stay); the clusters whose HPA is gone now (for the audit)."""
     service, env = where[0].target.name, where[0].target.env_name
-    removed = _hpas(where, "autoscale off", lambda p: autoscaling.remove_by_chat(p.kube, p.target), finish, locale)
+    removed, kept = _hpas(where, "autoscale off", lambda p: autoscaling.remove_by_chat(p.kube, p.target), finish,
+                          locale)
     if removed is None:
-        return False
+        return kept
     catalog = runtime.get().rules.catalog.services[service].environments[env].autoscale
     finish(say.autoscale_off(service, env, removed, catalog.describe() if catalog else None, locale))
-    return True
+    return kept
 
 
 def _hpas(where: list[Place], what: str, change: Callable[[Place], T], finish: Finish,
-          locale: str) -> dict[str, T] | None:
+          locale: str) -> tuple[dict[str, T] | None, list[str]]:
     """Change the HPA on every cluster at once; if one refuses, put the others back as `on_failure` says.
 
-    Returns what each cluster's change returned, or None once the failure has been reported."""
+    Returns what each cluster's change returned (None once a failure has been reported) and the
+    clusters that carry the change now: every one, or after a failure those held or not put back."""
     service, env = where[0].target.name, where[0].target.env_name
     before: dict[str, dict | None] = {}
 
@@ -276,7 +282,7 @@ def _hpas(where: list[Place], what: str, change: Callable[[Place], T], finish: F
     outcomes = each(where, step)
     failures = {cluster: reason for cluster, (reason, _) in _failures(outcomes).items()}
     if not failures:
-        return {o.cluster: o.value for o in outcomes}  # type: ignore[misc]
+        return {o.cluster: o.value for o in outcomes}, [p.cluster for p in where]  # type: ignore[misc]
     refused = [o.error for o in outcomes if isinstance(o.error, PermanentError)]
     if len(refused) == len(where):
         raise refused[0]  # every cluster said the same no: the chat shows it like a single cluster's
@@ -290,7 +296,7 @@ def _hpas(where: list[Place], what: str, change: Callable[[Place], T], finish: F
         undone = {o.cluster: autoscaling.describe(before[o.cluster]) for o in outcomes if o.cluster not in stuck}
     held = [] if rollback else [p.cluster for p in changed]
     finish(say.autoscale_failed(service, env, what, failures, undone, held, stuck, locale))
-    return None
+    return None, held + sorted(stuck)
 
 
 def restart(where: list[Place], when: str | None, progress: Progress, finish: Finish) -> None:

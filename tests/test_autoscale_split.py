@@ -49,7 +49,16 @@ def test_the_message_gives_each_clusters_share_and_says_when_the_minimum_grew():
     assert msg.fields == (("east", "1–6"), ("west", "1–4"))
     assert "each cluster keeps at least 1 replica, so the minimum is 2 in all" in msg.lines
     plain = say.autoscaled("web", "prod", 2, 10, "70% CPU", {"east": (1, 6), "west": (1, 4)}, "none")
-    assert not any("at least 1 replica" in line for line in plain.lines)
+    assert not any("at least 1 replica" in line or "up to" in line for line in plain.lines)
+
+
+def test_the_message_says_when_the_clusters_together_may_run_more_than_the_maximum_asked():
+    ranges = split_range(1, 3, {"a": 5, "b": 1, "c": 1})  # every cluster keeps 1, so each max is at least 1
+    assert sum(high for _, high in ranges.values()) == 4
+    msg = say.autoscaled("web", "prod", 1, 3, "70% CPU", ranges, "none")
+    assert "each cluster's maximum is at least its minimum, so up to 4 in all" in msg.lines
+    zh = say.autoscaled("web", "prod", 1, 3, "70% CPU", ranges, "none", locale="zh-CN")
+    assert "每个集群的最大值不低于其最小值，所以合计最多 4 个" in zh.lines
 
 
 def test_a_refusal_names_the_cluster_and_what_became_of_the_others():
@@ -59,6 +68,8 @@ def test_a_refusal_names_the_cluster_and_what_became_of_the_others():
     assert back.lines == ("west failed: the API said 403 forbidden", "east: put back to 3–8")
     held = say.autoscale_failed("web", "prod", "autoscale off", {"west": "no"}, {}, ["east"], {})
     assert held.lines[-1] == "east: keeps the change (on_failure: hold)"
+    zh = say.autoscale_failed("web", "prod", "autoscale 2–10", {"west": "no"}, {"east": "3–8"}, [], locale="zh-CN")
+    assert "自动扩缩容 2–10" in zh.title and "autoscale" not in zh.title  # the change reads in the channel's words
 
 
 def test_off_says_which_clusters_had_an_hpa_and_that_the_catalogs_comes_back():

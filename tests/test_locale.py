@@ -271,20 +271,21 @@ def _many_events(n: int) -> list[dict]:
 ], ids=["dingtalk", "wecom-app", "wecom-reply", "feishu-bot"])
 def test_a_cut_events_answer_keeps_the_newest_and_says_how_many_were_left_out(render):
     message = events_message("ledger", 86400, _many_events(200), locale="zh-CN", zone=SHANGHAI)
-    assert len(message.lines) == 51  # "150 older not shown", then the 50 newest, oldest first
+    assert len(message.lines) == 50 and message.footer == "另有 150 条更早的未显示"  # the 50 newest, oldest first
     shown = render(message)
+    assert "另有 150 条更早的未显示" in shown  # the footer, which the platform's cut leaves alone
     numbers = [int(n) for n in re.findall(r"probe (\d{3}) failed", shown)]
     assert numbers and numbers[-1] == 199, "the newest event was cut"
     assert numbers == list(range(numbers[0], 200))  # what is left is the newest, in order
     [left_out] = re.findall(r"… 为放进一条消息省略了 (\d+) 行更早的内容（显示的是最新的）", shown)  # in the channel's language
-    assert int(left_out) == 51 - len(numbers)  # the cut line counts exactly what went
+    assert int(left_out) == 50 - len(numbers)  # the cut line counts exactly what went
 
 
 def test_events_fit_the_answering_sinks_budget_newest_first():
     message = events_message("ledger", 86400, _many_events(200), locale="zh-CN", zone=SHANGHAI, budget=2000)
-    assert message.lines[0].startswith("另有 ") and message.lines[-1].count("probe 199 failed")
-    kept = len(message.lines) - 1
-    assert message.lines[0] == f"另有 {200 - kept} 条更早的未显示"
+    assert message.lines[-1].count("probe 199 failed")
+    kept = len(message.lines)
+    assert message.footer == f"另有 {200 - kept} 条更早的未显示"
     assert sum(len(line.encode()) + 1 for line in message.lines) <= 2000
 
 
@@ -409,3 +410,11 @@ def test_a_scheduled_jobs_status_reads_in_chinese_with_its_runs_dated_in_the_cha
         "test：上次调度 2026-12-04 10:00:00 CST",
         "test 运行 nightly-1：开始于 2026-12-04 10:00:03 CST，结束于 2026-12-04 10:01:10 CST，失败（BackoffLimitExceeded），"
         "镜像 nightly:v3")
+
+
+def test_a_digest_item_reads_its_change_in_the_channels_words_too():
+    from bots.i18n import DIGEST_PHRASES, phrase
+
+    assert phrase("zh-CN", "rolling update to v1 by bob", DIGEST_PHRASES) == "滚动更新到 v1（bob）"
+    assert phrase("zh-CN", "something new by bob", DIGEST_PHRASES) == "something new（bob）"  # an unknown change as it came
+    assert phrase("en", "rolling update to v1 by bob", DIGEST_PHRASES) == "rolling update to v1 by bob"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from core import runtime
+from core import audit, runtime
 from deploy import fetching
 from deploy.kube import connect
 from tests.kubehelp import wait_pods
@@ -375,6 +375,10 @@ def test_autoscale_splits_its_range_across_clusters_puts_back_on_a_refusal_and_o
         assert "east: put back to 1–6" in refused["text"]
         assert (_hpa_range(east), _hpa_range(west)) == ((1, 6), (1, 4))
         assert fetching.read_autoscaler(east, NS, "split").spec.metrics[0].resource.target.average_utilization == 70
+        logged = [(e.command, e.result) for e in audit.since(chat.rt.redis, 600) if "autoscale split" in e.command]
+        assert ("autoscale split in prod: 2–10 at 70% CPU (east 1–6, west 1–4; catalog says none)", "applied") \
+            in logged, logged
+        assert not any("4–12" in command for command, _ in logged)  # put back everywhere: nothing stands
     finally:
         west_admin.kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", "cap-split-hpa")
 
@@ -428,3 +432,20 @@ def test_on_failure_hold_undoes_only_the_failed_cluster(redis, two_clusters, tmp
     assert "west: rolled back to revision" in final["text"]
     assert "east: held on the new version (on_failure: hold); /rollback split in prod undoes it" in final["text"]
     assert _images(two_clusters) == {"east": f"{REPO}/split:v2", "west": f"{REPO}/split:v1"}
+
+    # /autoscale under hold: west refuses 4-12, east keeps its share, and the audit says where it stands
+    east = connect(two_clusters["east"].admin_kubeconfig)
+    runtime.install(chat.rt)
+    west_admin.kubectl("apply", "-f", "-", stdin=CAP_HPA)
+    try:
+        _until_capped(west_admin)
+        held = chat("alice", "/autoscale split 4-12 in prod")[-1]
+    finally:
+        runtime._current = previous
+        west_admin.kubectl("delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", "cap-split-hpa")
+        if fetching.read_autoscaler(east, NS, "split"):
+            east.autoscaling.delete_namespaced_horizontal_pod_autoscaler("split", NS)
+    assert held["text"].startswith("✖ split (prod): autoscale 4–12 failed on west"), held["text"]
+    logged = [(e.command, e.result) for e in audit.since(chat.rt.redis, 600) if "4–12" in e.command]
+    assert logged == [("autoscale split in prod: 4–12 at 80% CPU (east 2–7; catalog says none)",
+                       "applied on east only: refused elsewhere")], logged
