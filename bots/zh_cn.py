@@ -99,6 +99,8 @@ WORDS: dict[str, str] = {
     "{cluster}: could not be put back ({reason}); check /status": "{cluster}：无法恢复（{reason}）；请查看 /status",
     "each cluster keeps at least 1 replica, so the minimum is {total} in all":
         "每个集群至少保留 1 个副本，所以合计最少 {total} 个",
+    "… {count} older sections left out to fit one message": "… 为放进一条消息省略了 {count} 段更早的内容",
+    "… and {count} more sections": "… 另有 {count} 段",
     "each cluster's maximum is at least its minimum, so up to {total} in all":
         "每个集群的最大值不低于其最小值，所以合计最多 {total} 个",
     "{service} ({env}): autoscaling {low}–{high} replicas at {goals} on {count} clusters":

@@ -57,7 +57,8 @@ def show(target: dict, message: Message, ref: str | None = None) -> str:
 
 
 def titled(target: dict, message: Message) -> Message:
-    """The title with the target's prefix (DOCKYARD_MESSAGE_PREFIX or its channel's `prefix:`) first.
+    """The title with the target's prefix (DOCKYARD_MESSAGE_PREFIX or its channel's `prefix:`) first, and the
+    channel's locale on the message.
 
     Every chat platform gets it: a DingTalk robot secured by a custom keyword refuses any message
     without the keyword. The console is a terminal, with no robot to satisfy.
@@ -65,8 +66,9 @@ def titled(target: dict, message: Message) -> Message:
     if target.get("sink", "console") == "console":
         return message
     rt = runtime.get()
-    prefix = routing.style_of(rt.rules, rt.settings, target).prefix
-    return replace(message, title=i18n.prefixed(message.title, prefix))
+    style = routing.style_of(rt.rules, rt.settings, target)
+    # the channel's language also for the words a sink adds itself (the line where a size cut left lines out)
+    return replace(message, title=i18n.prefixed(message.title, style.prefix), locale=style.locale)
 
 
 def count_sent(redis: Redis, sink_name: str, ref: str) -> None:

@@ -418,3 +418,21 @@ def test_a_digest_item_reads_its_change_in_the_channels_words_too():
     assert phrase("zh-CN", "rolling update to v1 by bob", DIGEST_PHRASES) == "滚动更新到 v1（bob）"
     assert phrase("zh-CN", "something new by bob", DIGEST_PHRASES) == "something new（bob）"  # an unknown change as it came
     assert phrase("en", "rolling update to v1 by bob", DIGEST_PHRASES) == "rolling update to v1 by bob"
+
+
+def test_a_sinks_own_cut_line_reads_in_the_channels_language(rt, tmp_path):
+    from bots.message import Message
+    from bots.slack.blocks import blocks
+    from jobs import notify
+
+    rules = load_rules(rules_with(tmp_path, ROUTING.replace("{sink: slack, channel: C0STORE}",
+                                                            "{sink: slack, channel: C0STORE, locale: zh-CN}")))
+    runtime.install(Runtime(settings=rt.settings, rules=rules))
+    long = Message(title="ledger status", lines=tuple(f"line {i} " + "x" * 400 for i in range(400)))
+    slack = notify.titled({"sink": "slack", "channel": "C0STORE"}, long)
+    assert slack.locale == "zh-CN"
+    assert any("另有" in json.dumps(b, ensure_ascii=False) and "段" in json.dumps(b, ensure_ascii=False)
+               for b in blocks(slack))  # Slack's own cut, in Chinese
+    assert re.search(r"… 另有 \d+ 行", markdown.payload(slack)["markdown"]["text"])  # DingTalk's cut reads it too
+    english = notify.titled({"sink": "slack", "channel": "C0OTHER"}, long)
+    assert english.locale == "en" and any("more sections" in json.dumps(b) for b in blocks(english))

@@ -9,6 +9,7 @@ from turning plain `#channel` or `@here` words into links and mentions.
 
 from __future__ import annotations
 
+from bots.i18n import say
 from bots.message import Message, web_url
 from bots.plaintext import ICONS
 
@@ -88,9 +89,11 @@ def blocks(message: Message) -> list[dict]:
         dropped = len(out) - room + 1
         if message.cut_from == "start" and dropped < len(sections):  # keep the newest: the first lines go
             head = out[: len(out) - len(sections)]
-            note = {"type": "section", "text": _mrkdwn(f"_… {dropped} older sections left out to fit one message_")}
+            note = {"type": "section", "text": _mrkdwn("_" + say(
+                message.locale, "… {count} older sections left out to fit one message", count=dropped) + "_")}
             return head + [note] + sections[dropped:] + tail
-        out = out[: room - 1] + [{"type": "section", "text": _mrkdwn(f"_… and {dropped} more sections_")}]
+        out = out[: room - 1] + [{"type": "section", "text": _mrkdwn(
+            "_" + say(message.locale, "… and {count} more sections", count=dropped) + "_")}]
     return out + tail
 
 
