@@ -32,10 +32,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-# ARGV: guard key ('' for none), its TTL in seconds, then each command as its word count and its words.
+# ARGV: guard key ('' for none), its TTL in seconds, '1' to touch the guard of a duplicate, then each command
+# as its word count and its words.
 REPLAY = """
-if ARGV[1] ~= '' and redis.call('EXISTS', ARGV[1]) == 1 then return 0 end
-local i, last = 3, #ARGV
+if ARGV[1] ~= '' and redis.call('EXISTS', ARGV[1]) == 1 then
+  -- a write, so that a WAIT after it covers the first delivery's writes, which came before it
+  if ARGV[3] == '1' then redis.call('EXPIRE', ARGV[1], ARGV[2]) end
+  return 0
+end
+local i, last = 4, #ARGV
 while i <= last do
   local count = tonumber(ARGV[i])
   redis.call(unpack(ARGV, i + 1, i + count))
@@ -214,16 +219,20 @@ def commit(redis: Redis, writes: Pipeline | Writes, guard: str | None = None, tt
 
     Returns False (and writes nothing) when the guard key already existed: a duplicate delivery.
     With `replicas`, waits (Redis WAIT, a second round trip) until that many replicas hold the writes,
-    else raises NotReplicated: a 2xx then means the writes survive the primary's death.
+    else raises NotReplicated: a 2xx then means the writes survive the primary's death. A duplicate
+    waits too (the script renews its guard, so the WAIT covers the first delivery's writes): the
+    retry of a delivery answered 503 is not answered "duplicate" before a replica holds it.
     """
     recorded = _writes(writes)
-    head = b"*%d\r\n" % (5 + recorded.words)
-    tail = b"".join([packed_word((guard or "").encode()), packed_word(b"%d" % ttl), *recorded.packed])
+    head = b"*%d\r\n" % (6 + recorded.words)
+    touch = b"1" if replicas and guard else b"0"
+    tail = b"".join([packed_word((guard or "").encode()), packed_word(b"%d" % ttl), packed_word(touch),
+                     *recorded.packed])
     try:  # one bytes object: redis-py sends each chunk of a list with its own system call
         done = bool(_run(redis, head + _EVALSHA + tail))
     except NoScriptError:  # a fresh or restarted Redis: the script travels once, then by its SHA
         done = bool(_run(redis, head + _EVAL + tail))
-    if done and replicas:
+    if replicas:  # a duplicate too: its retry must not be answered 2xx before a replica holds the first one
         # WAIT counts the replicas holding this connection's writes: it goes on the line the script went on
         acked = int(_run(redis, b"*3\r\n" + packed_word(b"WAIT") + packed_word(b"%d" % replicas)
                          + packed_word(b"%d" % wait_ms)))  # type: ignore[call-overload]

@@ -79,9 +79,13 @@ def test_with_wait_replicas_a_webhook_is_answered_2xx_only_once_a_replica_holds_
             headers={"X-Gitlab-Token": "hook-secret", "X-Gitlab-Event": "Push Hook", "X-Gitlab-Event-UUID": delivery})
     try:
         assert push("a" * 40, "d-1").status_code == 202  # the replica acknowledged it
+        again = push("a" * 40, "d-1")  # a retry while the replica holds it: the duplicate, answered at once
+        assert again.status_code == 200 and "already accepted" in again.json["duplicate"]
         sentinels.kill("replica")
         refused = push("b" * 40, "d-2")
         assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
         assert "0 of 1 Redis replicas acknowledged" in refused.json["error"]
+        retried = push("b" * 40, "d-2")  # GitLab retries: the delivery is known, but still held by no replica
+        assert retried.status_code == 503 and "0 of 1 Redis replicas acknowledged" in retried.json["error"]
     finally:
         runtime._current = previous
