@@ -101,6 +101,12 @@ WORDS: dict[str, str] = {
         "每个集群至少保留 1 个副本，所以合计最少 {total} 个",
     "… {count} older sections left out to fit one message": "… 为放进一条消息省略了 {count} 段更早的内容",
     "… and {count} more sections": "… 另有 {count} 段",
+    "{total} notifications": "{total} 条通知",
+    "{total} notifications in {parts} messages (1/{parts})": "{total} 条通知，分 {parts} 条消息发出（1/{parts}）",
+    "{count} of {total} notifications ({part}/{parts})": "{total} 条通知中的 {count} 条（{part}/{parts}）",
+    "; {count} more follows when it allows": "；另有 {count} 条在配额允许时发出",
+    "; {count} more follow when it allows": "；另有 {count} 条在配额允许时发出",
+    "merged to stay within {platform}'s quota{more}": "为不超出{platform}的发送频率限制已合并{more}",
     "each cluster's maximum is at least its minimum, so up to {total} in all":
         "每个集群的最大值不低于其最小值，所以合计最多 {total} 个",
     "{service} ({env}): autoscaling {low}–{high} replicas at {goals} on {count} clusters":

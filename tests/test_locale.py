@@ -436,3 +436,16 @@ def test_a_sinks_own_cut_line_reads_in_the_channels_language(rt, tmp_path):
     assert re.search(r"… 另有 \d+ 行", markdown.payload(slack)["markdown"]["text"])  # DingTalk's cut reads it too
     english = notify.titled({"sink": "slack", "channel": "C0OTHER"}, long)
     assert english.locale == "en" and any("more sections" in json.dumps(b) for b in blocks(english))
+
+
+def test_a_digest_a_quota_forces_reads_in_the_channels_language():
+    from bots.message import Message
+    from bots.sinks.digest import digest
+
+    zh = [Message(title=f"告警 {i}", locale="zh-CN") for i in range(3)]
+    first = digest(zh, "DingTalk", part=1, parts=2, total=5, later=4)
+    assert first.title == "5 条通知，分 2 条消息发出（1/2）"
+    assert first.footer == "为不超出DingTalk的发送频率限制已合并；另有 4 条在配额允许时发出"
+    assert digest(zh, "DingTalk", part=2, parts=2, total=5).title == "5 条通知中的 3 条（2/2）"
+    en = digest([Message(title="alert")] * 2, "DingTalk")
+    assert en.title == "2 notifications" and en.footer == "merged to stay within DingTalk's quota"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bots.i18n import DEFAULT_LOCALE, say
 from bots.message import SEVERITY_ORDER, Button, Message, Severity, web_url
 from bots.plaintext import ICONS
 
@@ -41,6 +42,7 @@ class Digest:
     total: int = 0
     later: int = 0
     prefix: str = ""  # the destination's prefix (a keyword-secured DingTalk robot refuses a title without it)
+    locale: str = DEFAULT_LOCALE  # the destination channel's, as its messages carry it (jobs.notify.titled)
 
     @property
     def severity(self) -> Severity:
@@ -49,20 +51,23 @@ class Digest:
 
     @property
     def title(self) -> str:
-        total = self.total or len(self.entries)
+        total, locale = self.total or len(self.entries), self.locale
         if self.parts <= 1:
-            text = f"{total} notifications"
+            text = say(locale, "{total} notifications", total=total)
         elif self.part == 1:
-            text = f"{total} notifications in {self.parts} messages (1/{self.parts})"
+            text = say(locale, "{total} notifications in {parts} messages (1/{parts})", total=total, parts=self.parts)
         else:
-            text = f"{len(self.entries)} of {total} notifications ({self.part}/{self.parts})"
+            text = say(locale, "{count} of {total} notifications ({part}/{parts})", count=len(self.entries),
+                       total=total, part=self.part, parts=self.parts)
         return f"{self.prefix} {text}" if self.prefix else text
 
     @property
     def footer(self) -> str:
-        more = (f"; {self.later} more {'follows' if self.later == 1 else 'follow'} when it allows"
-                if self.later and self.part == 1 else "")
-        return f"merged to stay within {self.platform}'s quota{more}"
+        more = ""
+        if self.later and self.part == 1:
+            more = say(self.locale, "; {count} more follows when it allows" if self.later == 1 else
+                       "; {count} more follow when it allows", count=self.later)
+        return say(self.locale, "merged to stay within {platform}'s quota{more}", platform=self.platform, more=more)
 
 
 def _link(button: Button) -> tuple[str, str] | None:
@@ -87,7 +92,9 @@ def entry(message: Message) -> Entry:
 def digest(messages: list[Message], platform: str, part: int = 1, parts: int = 1, total: int = 0,
            later: int = 0, prefix: str = "") -> Digest:
     """The digest of `messages`, part `part` of `parts` holding `total` notifications in all."""
-    return Digest(tuple(entry(m) for m in messages), platform, part, parts, total or len(messages), later, prefix)
+    locale = messages[0].locale if messages else DEFAULT_LOCALE  # one destination: one channel, one language
+    return Digest(tuple(entry(m) for m in messages), platform, part, parts, total or len(messages), later, prefix,
+                  locale)
 
 
 def as_message(d: Digest) -> Message:
