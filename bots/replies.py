@@ -184,12 +184,12 @@ def logs_message(name: str, env: str, tail: int, per_pod: list[PodLog], budget: 
     return Message(title=say(locale, title, name=name, env=env, tail=tail), lines=tuple(lines), footer=footer)
 
 
-def job_failed(what: str, attempts: int | None, reason: str, job_id: str) -> Message:
-    """After the last retry: what failed, why, and how to run it again."""
-    tries = f" after {attempts} attempts" if attempts else ""
-    return Message(title=f"{what} failed{tries}", severity="error",
-                   lines=(reason, f"job {job_id} is kept in the failed registry for 7 days; requeue it with "
-                                  f"./dockyard jobs requeue {job_id}"))
+def job_failed(what: str, attempts: int | None, reason: str, job_id: str, locale: str = DEFAULT_LOCALE) -> Message:
+    """After the last retry: what failed, why (as the job said it), and how to run it again."""
+    tries = say(locale, " after {attempts} attempts", attempts=attempts) if attempts else ""
+    return Message(title=say(locale, "{what} failed{tries}", what=what, tries=tries), severity="error",
+                   lines=(reason, say(locale, "job {id} is kept in the failed registry for 7 days; requeue it with "
+                                              "./dockyard jobs requeue {id}", id=job_id)))
 
 
 def held_digest(held: list[Message], locale: str = DEFAULT_LOCALE) -> Message:

@@ -101,6 +101,10 @@ WORDS: dict[str, str] = {
         "每个集群至少保留 1 个副本，所以合计最少 {total} 个",
     "… {count} older sections left out to fit one message": "… 为放进一条消息省略了 {count} 段更早的内容",
     "… and {count} more sections": "… 另有 {count} 段",
+    "{what} failed{tries}": "{what} 失败{tries}",
+    " after {attempts} attempts": "（已尝试 {attempts} 次）",
+    "job {id} is kept in the failed registry for 7 days; requeue it with ./dockyard jobs requeue {id}":
+        "任务 {id} 在失败记录中保留 7 天；可用 ./dockyard jobs requeue {id} 重新执行",
     "{total} notifications": "{total} 条通知",
     "{total} notifications in {parts} messages (1/{parts})": "{total} 条通知，分 {parts} 条消息发出（1/{parts}）",
     "{count} of {total} notifications ({part}/{parts})": "{total} 条通知中的 {count} 条（{part}/{parts}）",

@@ -56,6 +56,12 @@ def show(target: dict, message: Message, ref: str | None = None) -> str:
     return new_ref
 
 
+def locale_of(reply_to: dict) -> str:
+    """The language of the channel the command came from (its `locale:`), else DOCKYARD_LOCALE."""
+    rt = runtime.get()
+    return routing.style_of(rt.rules, rt.settings, reply_to).locale
+
+
 def titled(target: dict, message: Message) -> Message:
     """The title with the target's prefix (DOCKYARD_MESSAGE_PREFIX or its channel's `prefix:`) first, and the
     channel's locale on the message.

@@ -9,7 +9,7 @@ from rq.job import Job
 from bots import replies
 from core import metrics
 from core.errors import PermanentError, TemporaryError
-from jobs.notify import deliver
+from jobs.notify import deliver, locale_of
 from state import locks
 
 log = logging.getLogger("dockyard.jobs")
@@ -36,5 +36,5 @@ def on_failure(job: Job, connection, exc_type, exc_value, traceback) -> None:
         return
     attempts = None if isinstance(exc_value, PermanentError) else job.meta.get("tries", 1)
     deliver(reply_to, replies.job_failed(job.meta.get("command_text") or kind, attempts,
-                                         str(exc_value) or exc_type.__name__, job.id),
+                                         str(exc_value) or exc_type.__name__, job.id, locale_of(reply_to)),
             dedupe_key=f"failed:{job.id}")

@@ -16,8 +16,8 @@ from core.errors import PermanentError
 from deploy import api_errors, fanout
 from deploy.render import Target
 from deploy.routers import RouterError
-from jobs.notify import deliver
-from rules import cronjob, routing
+from jobs.notify import deliver, locale_of  # locale_of: also for the jobs importing it here
+from rules import cronjob
 from state import locks
 
 
@@ -78,7 +78,3 @@ def finish(reply_to: dict, message: Message) -> None:
     deliver(reply_to, message, dedupe_key=f"final:{job_id()}")
 
 
-def locale_of(reply_to: dict) -> str:
-    """The language of the channel the command came from (its `locale:`), else DOCKYARD_LOCALE."""
-    rt = runtime.get()
-    return routing.style_of(rt.rules, rt.settings, reply_to).locale

@@ -449,3 +449,14 @@ def test_a_digest_a_quota_forces_reads_in_the_channels_language():
     assert digest(zh, "DingTalk", part=2, parts=2, total=5).title == "5 条通知中的 3 条（2/2）"
     en = digest([Message(title="alert")] * 2, "DingTalk")
     assert en.title == "2 notifications" and en.footer == "merged to stay within DingTalk's quota"
+
+
+def test_a_job_that_failed_for_good_says_so_in_the_channels_language():
+    from bots import replies
+
+    zh = replies.job_failed("/deploy web v2", 3, "the API said 503", "job-1", locale="zh-CN")
+    assert zh.title == "/deploy web v2 失败（已尝试 3 次）"
+    assert zh.lines == ("the API said 503",  # the job's own reason, as it said it
+                        "任务 job-1 在失败记录中保留 7 天；可用 ./dockyard jobs requeue job-1 重新执行")
+    en = replies.job_failed("/deploy web v2", None, "no such tag", "job-1")
+    assert en.title == "/deploy web v2 failed" and en.lines[1].startswith("job job-1 is kept in the failed registry")
